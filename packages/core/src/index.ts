@@ -7,3 +7,5 @@ export * from './plugin-types.js';
 export * from './teleport/client.js';
 export * from './teleport/types.js';
 export * from './teleport/proto.js';
+export * from './plugin.js';
+export * from './teleport/connect.js';

@@ -58,6 +58,11 @@ export interface TeleportClient {
   getResourceDetails(ids: ResourceId[], signal?: AbortSignal): Promise<ResourceDetails[]>;
   listAccessMonitoringRules(pluginName: string, signal?: AbortSignal): Promise<AccessMonitoringRule[]>;
   submitAccessReview(requestId: string, review: Omit<AccessReview, 'created'>, signal?: AbortSignal): Promise<AccessRequest>;
+  /**
+   * Called after refreshed credentials were loaded and new connections use them; the watcher
+   * re-opens its stream on the new connection. Returns an unsubscribe function.
+   */
+  onCredentialsRotated?(listener: () => void): () => void;
   /** Closes every channel; pending calls fail with CANCELLED. */
   close(): void;
 }
