@@ -2,10 +2,23 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 
-/** The repository's `proto/` folder (same depth from src/ and dist/). */
-export const PROTO_DIR = fileURLToPath(new URL('../../../../proto/', import.meta.url));
+/**
+ * Set by the single-executable build (esbuild `define`): the protos as a protobufjs JSON
+ * descriptor, so the binary needs no `proto/` folder next to it.
+ */
+declare const __TAP_PROTO_JSON__: Record<string, unknown> | undefined;
 
-const PROTO_FILES = [
+/** The repository's `proto/` folder (same depth from src/ and dist/); empty inside a bundle. */
+export const PROTO_DIR = (() => {
+  try {
+    return fileURLToPath(new URL('../../../../proto/', import.meta.url));
+  } catch {
+    return '';
+  }
+})();
+
+/** Files loaded from `PROTO_DIR` (their imports are resolved from there too). */
+export const PROTO_FILES = [
   'teleport/legacy/client/proto/authservice.proto',
   'teleport/accessmonitoringrules/v1/access_monitoring_rules.proto',
   'teleport/users/v1/users_service.proto',
@@ -29,7 +42,10 @@ let cached: grpc.GrpcObject | undefined;
 /** Loads the wire-identical Teleport protos once per process. */
 export function loadTeleportProtos(): grpc.GrpcObject {
   if (!cached) {
-    const definition = protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+    const definition =
+      typeof __TAP_PROTO_JSON__ !== 'undefined'
+        ? protoLoader.fromJSON(__TAP_PROTO_JSON__, PROTO_LOADER_OPTIONS)
+        : protoLoader.loadSync(PROTO_FILES, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
     cached = grpc.loadPackageDefinition(definition);
   }
   return cached;
