@@ -9,3 +9,5 @@ export * from './teleport/types.js';
 export * from './teleport/proto.js';
 export * from './plugin.js';
 export * from './teleport/connect.js';
+export * from './metrics.js';
+export * from './http-server.js';
