@@ -20,7 +20,7 @@ import type { Logger } from 'pino';
 import type { Messenger, Recipient, RequestStatus, RequestView, SentMessage, UpdateReason } from './channel.js';
 import { TeleportError } from './errors.js';
 import type { AccessRequestData, ResolutionTag } from './plugin-data.js';
-import { type Claim, type RequestState, type RequestStateStore, RetryLater, type StateEntry } from './request-state.js';
+import { type Claim, type RequestRecord, type RequestStateStore, RetryLater, type RecordEntry } from './request-state.js';
 import { type ViewContext, buildRequestView, buildStoredView, resolveLoginsByRole, resolveResourceNames } from './request-view.js';
 import type { Router } from './routing.js';
 import type { PluginStats } from './engine-stats.js';
@@ -130,7 +130,7 @@ export class RequestHandler {
    * Makes sure the request has been (or is being) announced. Returns the entry to continue
    * with, or undefined when there is nothing more to do now.
    */
-  async #announce(req: AccessRequest, entry: StateEntry | undefined, log: Logger, signal: AbortSignal): Promise<StateEntry | undefined> {
+  async #announce(req: AccessRequest, entry: RecordEntry | undefined, log: Logger, signal: AbortSignal): Promise<RecordEntry | undefined> {
     for (let round = 0; round < 3; round++) {
       if (!entry) {
         entry = await this.#broadcast(req, undefined, log, signal);
@@ -152,7 +152,7 @@ export class RequestHandler {
   }
 
   /** Waits until no live foreign claim remains; undefined if the entry disappeared. */
-  async #waitForBroadcast(id: string, entry: StateEntry, signal: AbortSignal): Promise<StateEntry | undefined> {
+  async #waitForBroadcast(id: string, entry: RecordEntry, signal: AbortSignal): Promise<RecordEntry | undefined> {
     return this.#o.store.update(
       id,
       (current) => {
@@ -165,7 +165,7 @@ export class RequestHandler {
   }
 
   /** Waits out a live broadcast of another replica before a resolution. */
-  async #settled(id: string, log: Logger, signal: AbortSignal): Promise<StateEntry | undefined> {
+  async #settled(id: string, log: Logger, signal: AbortSignal): Promise<RecordEntry | undefined> {
     let entry = await this.#o.store.read(id, signal);
     if (!entry) {
       log.debug('Failed to update messages: plugin data is missing');
@@ -183,7 +183,7 @@ export class RequestHandler {
    * Claims (or takes over) the request and sends it to each recipient not yet sent to,
    * recording every message as soon as it is sent.
    */
-  async #broadcast(req: AccessRequest, stale: StateEntry | undefined, log: Logger, signal: AbortSignal): Promise<StateEntry | undefined> {
+  async #broadcast(req: AccessRequest, stale: RecordEntry | undefined, log: Logger, signal: AbortSignal): Promise<RecordEntry | undefined> {
     const { store, router, messenger, stats } = this.#o;
     const data = stale?.state.request.user ? stale.state.request : await this.#requestData(req, log, signal);
     const recipients: Recipient[] = stale?.state.unsent
@@ -191,14 +191,14 @@ export class RequestHandler {
       : await router.route(req, log, signal);
     if (recipients.length === 0) log.warn('No channel to post');
     const claim: Claim | undefined = recipients.length ? { at: new Date(), by: this.#o.instanceId } : undefined;
-    const next: RequestState = {
+    const next: RequestRecord = {
       request: data,
       messages: stale?.state.messages ?? [],
       claim,
       unsent: claim ? recipients.map((r) => r.name) : undefined,
     };
 
-    let entry: StateEntry | undefined;
+    let entry: RecordEntry | undefined;
     if (!stale) {
       entry = await store.create(req.id, next, signal);
       if (!entry) return store.read(req.id, signal); // another replica claimed it first
@@ -216,7 +216,7 @@ export class RequestHandler {
     if (!claim) return entry;
 
     const view = this.#view(req, data);
-    let latest: StateEntry = entry;
+    let latest: RecordEntry = entry;
     let records: Promise<void> = Promise.resolve();
     const record = (name: string, message?: SentMessage) => {
       const write = async () => {
@@ -270,7 +270,7 @@ export class RequestHandler {
   }
 
   /** Bumps `reviews_count` and replies with each review it covers. */
-  async #postReviews(req: AccessRequest, entry: StateEntry, log: Logger, signal: AbortSignal): Promise<{ entry: StateEntry; posted: boolean }> {
+  async #postReviews(req: AccessRequest, entry: RecordEntry, log: Logger, signal: AbortSignal): Promise<{ entry: RecordEntry; posted: boolean }> {
     const result = await this.#o.store.update(
       req.id,
       (current) => {
@@ -307,7 +307,7 @@ export class RequestHandler {
   }
 
   /** Sets the resolution once; undefined (and a debug line) when there is nothing to resolve. */
-  async #resolve(id: string, tag: Exclude<ResolutionTag, ''>, reason: string, entry: StateEntry, log: Logger, signal: AbortSignal): Promise<RequestState | undefined> {
+  async #resolve(id: string, tag: Exclude<ResolutionTag, ''>, reason: string, entry: RecordEntry, log: Logger, signal: AbortSignal): Promise<RequestRecord | undefined> {
     let why = '';
     const result = await this.#o.store.update(
       id,
@@ -334,7 +334,7 @@ export class RequestHandler {
     return result.state;
   }
 
-  async #finish(id: string, state: RequestState, view: RequestView, tag: string, log: Logger, signal: AbortSignal): Promise<void> {
+  async #finish(id: string, state: RequestRecord, view: RequestView, tag: string, log: Logger, signal: AbortSignal): Promise<void> {
     this.#o.openRequests.delete(id);
     await this.#updateAll(state.messages, view, 'resolution', log, signal);
     log.info({ resolution: tag }, `Successfully marked request as ${tag} in all messages`);
@@ -370,7 +370,7 @@ function sameClaim(a: Claim | undefined, b: Claim | undefined): boolean {
 }
 
 /** Appends a sent message and crosses its recipient off; the last one ends the claim. */
-function recordSend(current: RequestState, name: string, message: SentMessage | undefined): RequestState {
+function recordSend(current: RequestRecord, name: string, message: SentMessage | undefined): RequestRecord {
   if (message) current.messages.push(message);
   const unsent = [...(current.unsent ?? [])];
   const at = unsent.indexOf(name);

@@ -9,8 +9,8 @@
  *   names not yet sent to). They are deleted when the broadcast completes. Go's CAS never
  *   reads or sets them, so a Go plugin sharing the entry is not disturbed.
  *
- * Writes use `Expect` = the raw map last read (or written) and `Set` = only the keys that
- * change; the server rejects the write with FAILED_PRECONDITION when someone else wrote in
+ * Writes use `Expect` = the raw map last read (or written), with "" for each of our keys it
+ * lacks, and `Set` = only the keys that change; the server rejects the write with FAILED_PRECONDITION when someone else wrote in
  * between, and the update is retried from a fresh read after a decorrelated backoff
  * (1 ms → 1 s, ×3) until the handler's signal aborts. The modify function may therefore run
  * several times and must be pure.
@@ -41,7 +41,7 @@ export interface Claim {
 }
 
 /** Everything the plugin keeps about one request. */
-export interface RequestState {
+export interface RequestRecord {
   request: AccessRequestData;
   messages: SentMessage[];
   /** Present while a broadcast is in progress (or was interrupted). */
@@ -51,9 +51,9 @@ export interface RequestState {
 }
 
 /** A state together with the raw map it was read from (the next write's `Expect`). */
-export interface StateEntry {
+export interface RecordEntry {
   raw: Record<string, string>;
-  state: RequestState;
+  state: RequestRecord;
 }
 
 /** How a channel lays out its plugin data. */
@@ -64,12 +64,12 @@ export interface PluginDataLayout {
 
 export const DEFAULT_LAYOUT: PluginDataLayout = { keys: 'full', codec: channelMessageCodec };
 
-export function emptyState(): RequestState {
+export function emptyRecord(): RequestRecord {
   return { request: emptyRequestData(), messages: [] };
 }
 
 /** Encodes a state: the Go keys, the codec's keys, and the claim keys when claimed. */
-export function encodeState(state: RequestState, layout: PluginDataLayout = DEFAULT_LAYOUT): Record<string, string> {
+export function encodeRecord(state: RequestRecord, layout: PluginDataLayout = DEFAULT_LAYOUT): Record<string, string> {
   const out = { ...encodeRequestData(state.request, layout.keys), ...layout.codec.encode(state.messages) };
   if (state.claim) {
     out.claimed_at = state.claim.at.toISOString();
@@ -80,8 +80,8 @@ export function encodeState(state: RequestState, layout: PluginDataLayout = DEFA
 }
 
 /** Decodes a raw map; throws `PluginDataDecodeError` on unreadable JSON or times. */
-export function decodeState(raw: Record<string, string>, layout: PluginDataLayout = DEFAULT_LAYOUT): RequestState {
-  const state: RequestState = { request: decodeRequestData(raw), messages: layout.codec.decode(raw) };
+export function decodeRecord(raw: Record<string, string>, layout: PluginDataLayout = DEFAULT_LAYOUT): RequestRecord {
+  const state: RequestRecord = { request: decodeRequestData(raw), messages: layout.codec.decode(raw) };
   const at = raw.claimed_at ? new Date(raw.claimed_at) : undefined;
   if (at && !Number.isNaN(at.getTime())) state.claim = { at, by: raw.claimed_by ?? '' };
   if (raw.unsent_recipients) {
@@ -125,9 +125,9 @@ export interface RequestStateStoreOptions {
 }
 
 /** Result of {@link RequestStateStore.update}. */
-export interface UpdateResult extends StateEntry {
+export interface UpdateResult extends RecordEntry {
   /** The state the modify function saw last. */
-  previous: RequestState;
+  previous: RequestRecord;
   /** False when modify returned undefined or nothing changed (no write was made). */
   written: boolean;
 }
@@ -156,10 +156,10 @@ export class RequestStateStore {
   }
 
   /** The request's entry, or undefined when the plugin has none. */
-  async read(requestId: string, signal?: AbortSignal): Promise<StateEntry | undefined> {
+  async read(requestId: string, signal?: AbortSignal): Promise<RecordEntry | undefined> {
     const raw = await this.#client.getPluginData(requestId, this.#plugin, signal);
     if (!raw || Object.keys(raw).length === 0) return undefined;
-    return { raw, state: decodeState(raw, this.#layout) };
+    return { raw, state: decodeRecord(raw, this.#layout) };
   }
 
   /**
@@ -167,9 +167,9 @@ export class RequestStateStore {
    * empty, so of two racing writers exactly one succeeds. Returns the new entry, or undefined
    * when an entry already existed or another writer won.
    */
-  async create(requestId: string, state: RequestState, signal?: AbortSignal): Promise<StateEntry | undefined> {
+  async create(requestId: string, state: RequestRecord, signal?: AbortSignal): Promise<RecordEntry | undefined> {
     if (await this.read(requestId, signal)) return undefined;
-    const set = encodeState(state, this.#layout);
+    const set = encodeRecord(state, this.#layout);
     const expect = Object.fromEntries(Object.keys(set).map((k) => [k, '']));
     try {
       await this.#client.updatePluginData(requestId, this.#plugin, set, expect, signal);
@@ -188,9 +188,9 @@ export class RequestStateStore {
    */
   async update(
     requestId: string,
-    modify: (current: RequestState) => RequestState | undefined,
+    modify: (current: RequestRecord) => RequestRecord | undefined,
     signal?: AbortSignal,
-    known?: StateEntry,
+    known?: RecordEntry,
   ): Promise<UpdateResult | undefined> {
     const backoff = this.#createBackoff();
     let attempts = 0;
@@ -201,9 +201,9 @@ export class RequestStateStore {
       if (!entry) return undefined;
       try {
         const next = modify(structuredClone(entry.state));
-        const set = next ? this.#diff(entry.raw, encodeState(next, this.#layout)) : {};
+        const set = next ? this.#diff(entry.raw, encodeRecord(next, this.#layout)) : {};
         if (!next || Object.keys(set).length === 0) return { ...entry, previous: entry.state, written: false };
-        await this.#client.updatePluginData(requestId, this.#plugin, set, entry.raw, signal);
+        await this.#client.updatePluginData(requestId, this.#plugin, set, this.#expect(entry.raw), signal);
         return { raw: applySet(entry.raw, set), state: next, previous: entry.state, written: true };
       } catch (err) {
         if (!(err instanceof RetryLater) && !isCompareFailed(err)) throw err;
@@ -215,6 +215,17 @@ export class RequestStateStore {
         entry = undefined;
       }
     }
+  }
+
+  /**
+   * `Expect` for a write based on `raw`: every key it holds, and "" for every managed key it
+   * lacks. Expecting only the keys present would miss a key another writer added meanwhile
+   * (e.g. a concurrent `reviews_count` bump); Go expects its whole encoding for the same reason.
+   */
+  #expect(raw: Record<string, string>): Record<string, string> {
+    const expect: Record<string, string> = {};
+    for (const key of this.#managedKeys) expect[key] = '';
+    return Object.assign(expect, raw);
   }
 
   /** The keys whose value changes; managed keys missing from `next` are deleted (""). */

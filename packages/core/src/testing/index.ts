@@ -1,1 +1,2 @@
-export {};
+// Test helpers for @tap/core and the channel packages (`@tap/core/testing`).
+export * from './recording-messenger.js';
