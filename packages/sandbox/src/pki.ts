@@ -4,6 +4,7 @@
  * certificates carrying the cluster name in the 1.3.9999.1.7 subject attribute.
  */
 import { X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
+import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as any);
