@@ -24,3 +24,4 @@ export * from './engine-stats.js';
 export * from './engine-handler.js';
 export * from './engine-amr.js';
 export * from './engine-amr-expression.js';
+export * from './message-text.js';
