@@ -52,7 +52,14 @@ export async function resolveLoginsByRole(
   const out: Record<string, string[]> = {};
   try {
     for (const role of request.roles) {
-      const info = await client.getRole(role, signal);
+      let info;
+      try {
+        info = await client.getRole(role, signal);
+      } catch (err) {
+        // A role deleted since the request was made: show it without logins.
+        if (err instanceof TeleportError && err.isNotFound) continue;
+        throw err;
+      }
       out[role] = traits ? applyTraitsToLogins(info.allowLogins, traits) : info.allowLogins;
     }
   } catch (err) {
