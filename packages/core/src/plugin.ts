@@ -64,6 +64,8 @@ export interface EngineDeps extends PluginDeps {
   recipientSources?: RecipientSource[];
   /** List access requests after every (re)connection (default true). */
   catchUp?: boolean;
+  /** How long a new watch stream may take to deliver INIT (default 15 000 ms). */
+  watchInitTimeoutMs?: number;
 }
 
 /** A running plugin with its live counters. */
@@ -238,6 +240,7 @@ class RunningPlugin<Section> implements EnginePlugin {
       kinds: WATCH_KINDS,
       log,
       failFast,
+      initTimeoutMs: deps.watchInitTimeoutMs,
       onEvent: (event) => {
         this.stats.event(event.type === 'INIT' ? 'init' : event.kind, event.type);
         return dispatch(event);

@@ -115,9 +115,9 @@ describe('resolution', () => {
     const approved = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] });
     await eventually(() => stored(approved)?.messages.length === 2 && !stored(approved)?.claim);
     await sandbox.approve(approved, 'ok');
-    await m.waitFor(() => m.updatesOf(approved).length === 2);
+    await m.waitFor(() => m.updatesOf(approved).length === 2 && m.notificationsOf(approved).length === 1);
     await sandbox.expire(approved);
-    await eventually(() => log.find('Request is already resolved, ignoring event').length > 0);
+    await eventually(() => log.find('Request is already resolved, ignoring event').some((l) => l.request_id === approved && l.request_op === 'delete'));
     expect(m.updatesOf(approved)).toHaveLength(2);
     expect(m.notificationsOf(approved)).toHaveLength(1);
   });

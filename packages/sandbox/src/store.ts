@@ -133,7 +133,7 @@ export class ClusterStore extends EventEmitter<{ event: [StoreEvent] }> {
   deleteRequest(id: string): void {
     this.get(id);
     this.requests.delete(id);
-    this.pluginData.delete(id);
+    // Teleport keeps plugin data an hour past the request, so plugins can render the expiry.
     this.emit('event', { op: 'DELETE', kind: 'access_request', name: id });
   }
 
@@ -144,7 +144,8 @@ export class ClusterStore extends EventEmitter<{ event: [StoreEvent] }> {
   /** Teleport's UpdatePluginData: Expect first (missing == ""), then Set ("" deletes). */
   updatePluginData(kind: string, id: string, plugin: string, set: Record<string, string>, expect: Record<string, string>): void {
     if (kind !== 'access_request') throw new BadParameter(`unsupported resource kind "${kind}"`);
-    if (!this.requests.has(id)) throw new NotFound(`access_request "${id}" is not found`);
+    // Creating plugin data needs the request; updating existing data does not (Teleport's rule).
+    if (!this.requests.has(id) && !this.pluginData.has(id)) throw new NotFound(`access_request "${id}" is not found`);
     const entries = this.pluginData.get(id) ?? new Map<string, Record<string, string>>();
     const current = entries.get(plugin);
     for (const [key, want] of Object.entries(expect)) {

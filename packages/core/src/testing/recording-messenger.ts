@@ -56,6 +56,11 @@ export class RecordingMessenger implements Messenger {
   /** When set, `checkHealth` rejects with it. */
   healthError: Error | undefined;
   closed = false;
+  /** Sends currently in progress, and the most seen at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  #hold: Promise<void> | undefined;
+  #release: (() => void) | undefined;
   replyWithReview?: Messenger['replyWithReview'];
   notifyRequester?: Messenger['notifyRequester'];
   readonly #options: RecordingMessengerOptions;
@@ -96,14 +101,32 @@ export class RecordingMessenger implements Messenger {
     return { name, id: this.#options.idOf?.(name) ?? name, kind: isEmail(name) ? 'user' : 'channel' };
   }
 
+  /** Makes every send wait until `releaseSends()` (to fill queues deterministically). */
+  holdSends(): void {
+    this.#hold ??= new Promise((resolve) => (this.#release = resolve));
+  }
+
+  releaseSends(): void {
+    this.#release?.();
+    this.#hold = undefined;
+  }
+
   async send(to: Recipient, view: RequestView, signal: AbortSignal): Promise<SentMessage> {
-    if (this.#options.sendDelayMs) await new Promise((r) => setTimeout(r, this.#options.sendDelayMs));
-    signal.throwIfAborted();
-    const failure = this.failingRecipients.get(to.id);
-    if (failure) throw failure;
-    const message: SentMessage = { channelId: to.id, messageId: `m${++this.#ids}`, recipient: to.name, sentAt: new Date().toISOString() };
-    this.#record('sends', { to, view, message, at: performance.now() });
-    return message;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.#notify();
+    try {
+      if (this.#hold) await this.#hold;
+      if (this.#options.sendDelayMs) await new Promise((r) => setTimeout(r, this.#options.sendDelayMs));
+      signal.throwIfAborted();
+      const failure = this.failingRecipients.get(to.id);
+      if (failure) throw failure;
+      const message: SentMessage = { channelId: to.id, messageId: `m${++this.#ids}`, recipient: to.name, sentAt: new Date().toISOString() };
+      this.#record('sends', { to, view, message, at: performance.now() });
+      return message;
+    } finally {
+      this.inFlight--;
+    }
   }
 
   async update(message: SentMessage, view: RequestView, reason: UpdateReason, signal: AbortSignal): Promise<void> {
@@ -143,7 +166,7 @@ export class RecordingMessenger implements Messenger {
     return this.#next('notifications', timeoutMs) as Promise<RecordedNotification>;
   }
 
-  /** Resolves once `condition` holds (checked after every recorded call), or rejects after `timeoutMs`. */
+  /** Resolves once `condition` holds (checked after every call), or rejects after `timeoutMs`. */
   waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
     if (condition()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -171,6 +194,10 @@ export class RecordingMessenger implements Messenger {
 
   #record<K extends Kind>(kind: K, entry: this[K][number]): void {
     (this[kind] as unknown[]).push(entry);
+    this.#notify();
+  }
+
+  #notify(): void {
     for (const listener of [...this.#listeners]) listener();
   }
 }
