@@ -71,7 +71,7 @@ export interface ConformanceOptions<Section, Fake> {
     /** Two reviewers of `editor` (default `reviewer1@example.com`, `reviewer2@example.com`). */
     reviewers?: [string, string];
   };
-  /** Options for `startSandbox` (default `{ advancedWorkflows: true }`). */
+  /** Options for `startSandbox` (default: advanced workflows, approval and denial thresholds of 2). */
   sandboxOptions?: Record<string, unknown>;
   /** Per-check deadline in ms (default 10 000). */
   timeoutMs?: number;
@@ -147,7 +147,7 @@ export function describeChannelConformance<Section, Fake>(channel: ChannelDefini
 
   describe(`${channel.displayName} channel conformance`, () => {
     beforeAll(async () => {
-      sandbox = await startSandbox<ConformanceSandbox>(o.sandboxOptions ?? { advancedWorkflows: true });
+      sandbox = await startSandbox<ConformanceSandbox>(o.sandboxOptions ?? { advancedWorkflows: true, thresholds: { approve: 2, deny: 2 } });
       fake = await o.startFake();
       running = await start();
     }, 60_000);
