@@ -161,7 +161,7 @@ async function start<Section>(
   const log = createLogger(config.log, { debug: opts.debug });
   if (opts.debug) log.debug('DEBUG logging enabled');
   for (const w of config.warnings) log.warn(w);
-  log.info({ version: channel.version, git_ref: context.io.env.TAP_GIT_REF || process.env.TAP_GIT_REF || '' }, `Starting Teleport Access ${channel.displayName} Plugin`);
+  log.info({ version: channel.version, git_ref: context.io.env.TAP_GIT_REF || process.env.TAP_GIT_REF || '' }, `Starting Teleport Access ${channel.displayName} Plugin ${channel.version}`);
 
   const metrics = new PluginMetrics();
   const plugin = createPlugin(channel, config, { log, metrics });
