@@ -119,19 +119,18 @@ export class FakeSlack {
   /** What a reader of the workspace would have seen, one line per post, edit, reply and reaction. */
   transcript(): string {
     const lines: string[] = [];
-    for (const m of this.messages) {
+    const first = (text: string) => text.split('\n').find((l) => l.trim()) ?? '';
+    // Each root message, then its thread, then its edits and reactions: the order a reader sees them.
+    for (const m of this.messages.filter((x) => !x.threadTs)) {
       const where = this.#label(m.channel);
-      const first = (text: string) => text.split('\n').find((l) => l.trim()) ?? '';
-      if (m.threadTs) {
-        lines.push(`${where} ↳ reply: ${flatten(m.text, m.blocks).replace(/\n+/g, ' | ')}`);
-        continue;
-      }
       lines.push(`${where} posted: ${first(flatten(m.text, m.blocks))}`);
+      for (const reply of this.repliesTo(m.ts)) lines.push(`${where}   ↳ thread reply: ${flatten(reply.text, reply.blocks).replace(/\n+/g, ' ').trim()}`);
       for (const [i, edit] of m.edits.entries()) {
-        const status = flatten(edit.text, edit.blocks).split('\n').find((l) => /Status/i.test(l)) ?? first(flatten(edit.text, edit.blocks));
-        lines.push(`${where} edit ${i + 1}: ${status.trim()}`);
+        const shown = flatten(edit.text, edit.blocks);
+        const status = shown.split('\n').find((l) => /Status/.test(l)) ?? first(shown);
+        lines.push(`${where}   edited (${i + 1}): ${status.trim()}`);
       }
-      for (const r of m.reactions) lines.push(`${where} reaction :${r}:`);
+      for (const r of m.reactions) lines.push(`${where}   reaction :${r}:`);
     }
     return lines.join('\n');
   }

@@ -1,0 +1,25 @@
+// The demo's per-channel adapters: how to start each service's local stand-in, the channel's
+// TOML section pointing at it, and how to tell that the request was posted and resolved.
+// Each fake is the one the channel's tests use (packages/<x>/src/testing, built to dist).
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const testing = (name) => import(pathToFileURL(join(ROOT, `packages/${name}/dist/testing/index.js`)).href);
+
+export const CHANNELS = {
+  slack: {
+    service: 'Slack',
+    async startFake() {
+      const { FakeSlack } = await testing('slack');
+      const fake = await FakeSlack.start();
+      fake.addChannel('access-requests');
+      fake.addUser('alice@example.com');
+      fake.addUser('bob@example.com');
+      return fake;
+    },
+    config: (fake) => `[slack]\ntoken = "${fake.token}"\napiurl = "${fake.url}"\n\n[role_to_recipients]\n"*" = "access-requests"\n`,
+    posted: (fake) => fake.messagesTo('#access-requests').length,
+    resolved: (fake) => fake.messagesTo('#access-requests').some((m) => m.reactions.length > 0),
+  },
+};
