@@ -312,11 +312,11 @@ class RunningPlugin<Section> implements EnginePlugin {
     if (started?.watcher) {
       started.watcher.stop();
       const idle = started.queue.idle();
-      const finished = await Promise.race([idle.then(() => true), sleep(timeoutMs).then(() => false)]);
+      const finished = await raceTimeout(idle.then(() => true), timeoutMs, false);
       if (!finished) {
         this.#log.warn('Graceful shutdown timed out, cancelling in-flight handlers');
         this.#hardStop.abort(new Error('stop timeout'));
-        await Promise.race([idle, sleep(1000)]);
+        await raceTimeout(idle, 1000, undefined);
       }
       await started.watcher.done.catch(() => {});
     }
@@ -335,6 +335,20 @@ class RunningPlugin<Section> implements EnginePlugin {
     started.watcher?.stop();
     if (started.messenger && !this.#deps.messenger) await started.messenger.close?.().catch(() => {});
     if (started.client && !this.#deps.client) started.client.close();
+  }
+}
+
+/** `work`, or `fallback` after `ms`; the timer is cleared either way so it cannot keep the process alive. */
+async function raceTimeout<T, F>(work: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  const cancel = new AbortController();
+  try {
+    const timeout = sleep(ms, cancel.signal).then(
+      () => fallback,
+      () => fallback,
+    );
+    return await Promise.race([work, timeout]);
+  } finally {
+    cancel.abort();
   }
 }
 

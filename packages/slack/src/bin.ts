@@ -2,4 +2,5 @@
 import { main } from '@tap/core';
 import { slack } from './index.js';
 
-await main(slack);
+// No top-level await: the single-executable build bundles this file as CommonJS.
+void main(slack);

@@ -1,0 +1,86 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Builds the Slack single executable once (esbuild bundle + Node SEA) and runs it the way an
+// operator would: from a directory outside the repo, with no Node on PATH.
+const ROOT = new URL('../../', import.meta.url).pathname;
+const BINARY = join(ROOT, 'dist/bin/teleport-slack');
+const CLEAN_ENV = { PATH: '/nonexistent', HOME: tmpdir() };
+
+describe('single executable (teleport-slack)', () => {
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-sea.mjs'), 'slack'], { cwd: ROOT, stdio: 'pipe' });
+  }, 180_000);
+
+  it('prints its version without Node installed', () => {
+    const out = execFileSync(BINARY, ['version'], { cwd: tmpdir(), env: CLEAN_ENV, encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^teleport-slack v\d+\.\d+\.\d+( git:\S+)? node v24\.\d+\.\d+$/);
+  });
+
+  it('prints the example config', () => {
+    const out = execFileSync(BINARY, ['configure'], { cwd: tmpdir(), env: CLEAN_ENV, encoding: 'utf8' });
+    expect(out).toContain('[teleport]');
+    expect(out).toContain('[slack]');
+    expect(out).toContain('[role_to_recipients]');
+  });
+
+  it('ships a release tarball with the binary, example config, unit and install script', () => {
+    const listing = execFileSync('tar', ['-tzf', join(ROOT, 'dist/release/teleport-slack-v0.1.0-linux-amd64-bin.tar.gz')], { encoding: 'utf8' });
+    expect(listing.split('\n').filter(Boolean).sort()).toEqual(
+      ['teleport-slack/', 'teleport-slack/install', 'teleport-slack/teleport-slack', 'teleport-slack/teleport-slack.service', 'teleport-slack/teleport-slack.toml'].sort(),
+    );
+    expect(statSync(BINARY).mode & 0o111).not.toBe(0);
+  });
+
+  describe('start', () => {
+    let sandbox: any;
+    let fake: any;
+    beforeAll(async () => {
+      const { startSandbox } = await import('@tap/sandbox');
+      const { FakeSlack } = await import('../../packages/slack/src/testing/fake-slack.js');
+      sandbox = await startSandbox({ clusterName: 'sea.test' });
+      fake = await FakeSlack.start();
+      fake.addChannel('access-requests');
+    });
+    afterAll(async () => {
+      await fake?.close();
+      await sandbox?.stop();
+    });
+
+    it('reaches "Plugin is ready" against the sandbox, posts a request, and stops cleanly on SIGTERM', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sea-'));
+      await sandbox.writeIdentity(join(dir, 'auth_id'), { user: 'slack-plugin', roles: ['access-plugin'] });
+      const config = join(dir, 'teleport-slack.toml');
+      writeFileSync(
+        config,
+        `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${join(dir, 'auth_id')}"\n\n[slack]\ntoken = "${fake.token}"\napiurl = "${fake.url}"\n\n[role_to_recipients]\n"*" = ["#access-requests"]\n`,
+      );
+      const proc = spawn(BINARY, ['start', '-c', config], { cwd: dir, env: CLEAN_ENV });
+      let log = '';
+      proc.stderr.on('data', (d) => (log += d));
+      proc.stdout.on('data', (d) => (log += d));
+      const exit = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      try {
+        await until(() => log.includes('Plugin is ready'), () => log);
+        const id = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'], reason: 'from the single executable' });
+        await until(() => JSON.stringify(fake.messagesTo('#access-requests')).includes(id), () => `${log}\n${fake.transcript()}`);
+      } finally {
+        proc.kill('SIGTERM');
+      }
+      // Well before the 15 s graceful-stop deadline: nothing may keep the process alive once stopped.
+      const code = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+      expect(code).toBe(0);
+    }, 60_000);
+  });
+});
+
+async function until(check: () => boolean, describe: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out:\n${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
