@@ -27,8 +27,15 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
-async function start(recipients: Record<string, string[]> = { '*': ['#access-requests'] }, target = fake) {
-  const p = await startTestPlugin<SlackSection>({ sandbox, channel: slack, section: { token: target.token, apiUrl: target.url }, recipients, user: 'slack-plugin' });
+async function start(recipients: Record<string, string[]> = { '*': ['#access-requests'] }, target = fake, instanceId?: string) {
+  const p = await startTestPlugin<SlackSection>({
+    sandbox,
+    channel: slack,
+    section: { token: target.token, apiUrl: target.url },
+    recipients,
+    user: 'slack-plugin',
+    deps: instanceId ? { instanceId } : undefined,
+  });
   running.push(p);
   return p;
 }
@@ -91,6 +98,42 @@ describe('a request in Slack', () => {
       expect(limited.calls.filter((c) => c.method === 'reactions.add')).toHaveLength(1);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe('high availability and restarts', () => {
+  it('two replicas watching the same cluster post each request once', async () => {
+    await start({ '*': ['#access-requests', 'lead@example.com'] }, fake, 'replica-a');
+    await start({ '*': ['#access-requests', 'lead@example.com'] }, fake, 'replica-b');
+    const ids = await Promise.all([1, 2, 3, 4, 5].map((n) => sandbox.createRequest({ user: 'bob@example.com', roles: ['editor'], reason: `ha ${n}` })));
+    for (const id of ids) {
+      await eventually(() => rootIn('#access-requests', id) && dmsTo('lead@example.com', id).length > 0, 10_000, `the messages of ${id}`);
+      await sandbox.approve(id, 'ok');
+    }
+    for (const id of ids) await eventually(() => rootIn('#access-requests', id)!.reactions.length > 0, 10_000, `the approval of ${id}`);
+    for (const id of ids) {
+      expect(fake.messagesTo('#access-requests').filter((m) => text(m).includes(id))).toHaveLength(1);
+      expect(dmsTo('lead@example.com', id)).toHaveLength(1);
+      expect(rootIn('#access-requests', id)!.reactions).toStrictEqual(['white_check_mark']);
+    }
+  });
+
+  it('a restart while a post is in flight finishes it and never posts it again', async () => {
+    const first = await start({ '*': ['#access-requests'] }, fake, 'restart-a');
+    fake.postDelayMs = 300;
+    try {
+      const before = fake.calls.length;
+      const id = await sandbox.createRequest({ user: 'bob@example.com', roles: ['editor'], reason: 'mid-flight' });
+      await eventually(() => fake.calls.slice(before).some((c) => c.method === 'chat.postMessage'), 10_000, 'the post to start');
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+      await start({ '*': ['#access-requests'] }, fake, 'restart-b');
+      await sandbox.approve(id, 'ok');
+      await eventually(() => rootIn('#access-requests', id)?.edits.length, 10_000, 'the approval edit');
+      expect(fake.messagesTo('#access-requests').filter((m) => text(m).includes(id))).toHaveLength(1);
+    } finally {
+      fake.postDelayMs = 0;
     }
   });
 });

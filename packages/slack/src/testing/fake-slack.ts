@@ -56,6 +56,8 @@ export class FakeSlack {
   readonly #channels = new Map<string, Channel>();
   readonly #users = new Map<string, { id: string; email: string; name: string }>();
   readonly #failures = new Map<string, Failure[]>();
+  /** Milliseconds every `chat.postMessage` takes (to catch a plugin mid-send). */
+  postDelayMs = 0;
   #ids = 0;
   #clock = 1_700_000_000;
   url = '';
@@ -187,6 +189,7 @@ export class FakeSlack {
         return reply({ ok: true, user: { id: user.id, name: user.name, profile: { email: user.email } } });
       }
       case 'chat.postMessage': {
+        if (this.postDelayMs) await new Promise((resolve) => setTimeout(resolve, this.postDelayMs));
         const ref = String(args.channel ?? '');
         const channel = this.#findChannel(ref) ?? (ref.startsWith('U') ? this.#dmOf(ref) : undefined);
         if (!channel) return reply({ ok: false, error: 'channel_not_found' });
