@@ -110,6 +110,16 @@ export interface ChannelContext {
   /** `https://<proxy public addr>` when Ping reported it (AdvancedAccessWorkflows), else undefined. */
   webProxyUrl?: URL;
   log: Logger;
+  /** Counts the channel API's retries and rate-limit waits into `/metrics` (absent outside `start`). */
+  apiMetrics?: ChannelApiMetrics;
+}
+
+/** What a channel's HTTP client reports so operators can see throttling in `/metrics`. */
+export interface ChannelApiMetrics {
+  /** A call is retried after a 5xx or network failure. */
+  retried(): void;
+  /** The service asked to slow down (429); the client waits `waitMs`. */
+  rateLimited(waitMs: number): void;
 }
 
 /**

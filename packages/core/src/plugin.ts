@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { sleep } from './backoff.js';
-import type { ChannelDefinition, Messenger } from './channel.js';
+import type { ChannelApiMetrics, ChannelDefinition, Messenger } from './channel.js';
 import type { PluginConfig } from './config-types.js';
 import { RuleRecipients } from './engine-amr.js';
 import { RequestHandler } from './engine-handler.js';
@@ -184,7 +184,7 @@ class RunningPlugin<Section> implements EnginePlugin {
     const webProxyUrl = ping.advancedAccessWorkflows && ping.proxyPublicAddr ? safeUrl(ping.proxyPublicAddr) : undefined;
     const messenger =
       deps.messenger ??
-      this.#channel.createMessenger(this.#config.section, { pluginName: this.#channel.name, clusterName: ping.clusterName, webProxyUrl, log });
+      this.#channel.createMessenger(this.#config.section, { pluginName: this.#channel.name, clusterName: ping.clusterName, webProxyUrl, log, apiMetrics: channelApiMetrics(this.#channel.name, this.#deps.metrics) });
     this.#started.messenger = messenger;
     try {
       await messenger.checkHealth(AbortSignal.any([AbortSignal.timeout(INIT_TIMEOUT_MS), this.#stopping.signal]));
@@ -336,6 +336,17 @@ class RunningPlugin<Section> implements EnginePlugin {
     if (started.messenger && !this.#deps.messenger) await started.messenger.close?.().catch(() => {});
     if (started.client && !this.#deps.client) started.client.close();
   }
+}
+
+function channelApiMetrics(channel: string, metrics: PluginMetrics | undefined): ChannelApiMetrics | undefined {
+  if (!metrics) return undefined;
+  return {
+    retried: () => metrics.retries.inc({ channel }),
+    rateLimited: (waitMs) => {
+      metrics.rateLimitWaits.inc({ channel });
+      metrics.rateLimitWaitSeconds.inc({ channel }, waitMs / 1000);
+    },
+  };
 }
 
 /** `work`, or `fallback` after `ms`; the timer is cleared either way so it cannot keep the process alive. */

@@ -11,7 +11,7 @@
  * - `ok: false`: never retried; the error keeps Slack's code in `apiError`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type ChannelContext, ChannelApiError, DecorrelatedBackoff, sleep } from '@tap/core';
+import { type ChannelApiMetrics, type ChannelContext, ChannelApiError, DecorrelatedBackoff, sleep } from '@tap/core';
 import { ErrorCode, type FetchFunction, type Logger as SlackLogger, LogLevel, WebClient } from '@slack/web-api';
 
 type Logger = ChannelContext['log'];
@@ -20,6 +20,7 @@ export interface SlackApiOptions {
   token: string;
   apiUrl: string;
   log: Logger;
+  metrics?: ChannelApiMetrics;
   /** Attempts per call, the first included. Default 4. */
   maxAttempts?: number;
   /** Longest Retry-After hint that is waited out, in ms. Default 30 000. */
@@ -55,12 +56,14 @@ export type SlackResult = Record<string, unknown> & { ok: boolean };
 export class SlackApi {
   readonly #client: WebClient;
   readonly #log: Logger;
+  readonly #metrics: ChannelApiMetrics | undefined;
   readonly #maxAttempts: number;
   readonly #maxRetryAfterMs: number;
   readonly #backoffBaseMs: number;
 
   constructor(options: SlackApiOptions) {
     this.#log = options.log;
+    this.#metrics = options.metrics;
     this.#maxAttempts = options.maxAttempts ?? 4;
     this.#maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.#backoffBaseMs = options.backoffBaseMs ?? 250;
@@ -88,6 +91,7 @@ export class SlackApi {
         if (failure.kind === 'rate-limited') {
           if (last || failure.retryAfterMs > this.#maxRetryAfterMs) throw toChannelError(method, err);
           this.#log.warn({ method, retry_after_ms: failure.retryAfterMs, attempt }, 'Slack rate limit hit, retrying after the hinted delay');
+          this.#metrics?.rateLimited(failure.retryAfterMs);
           await sleep(failure.retryAfterMs, signal).catch(() => {
             throw toChannelError(method, err, signal);
           });
@@ -96,6 +100,7 @@ export class SlackApi {
         if ((failure.kind === 'server' || (failure.kind === 'network' && (!failure.sent || IDEMPOTENT.has(method)))) && !last) {
           const delay = backoff.next();
           this.#log.warn({ method, attempt, delay_ms: delay, err: describe(err) }, 'Slack API call failed, retrying');
+          this.#metrics?.retried();
           await sleep(delay, signal).catch(() => {
             throw toChannelError(method, err, signal);
           });

@@ -48,7 +48,7 @@ export class SlackMessenger implements Messenger {
     this.#log = context.log;
     this.#pluginName = context.pluginName;
     this.#emailCacheMs = options.emailCacheMs ?? 600_000;
-    this.#api = new SlackApi({ token: section.token, apiUrl: section.apiUrl, log: context.log, ...options });
+    this.#api = new SlackApi({ token: section.token, apiUrl: section.apiUrl, log: context.log, metrics: context.apiMetrics, ...options });
   }
 
   async checkHealth(signal: AbortSignal): Promise<HealthInfo> {

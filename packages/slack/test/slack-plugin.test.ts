@@ -2,6 +2,7 @@
 // copy and outcome, injection safety, rate limits and actionable errors.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
+import { PluginMetrics } from '@tap/core';
 import { eventually, startTestPlugin, type TestPlugin } from '@tap/core/testing';
 import { slack, type SlackSection } from '@tap/slack';
 import { FakeSlack, flatten } from '../src/testing/fake-slack.js';
@@ -27,14 +28,14 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
-async function start(recipients: Record<string, string[]> = { '*': ['#access-requests'] }, target = fake, instanceId?: string) {
+async function start(recipients: Record<string, string[]> = { '*': ['#access-requests'] }, target = fake, instanceId?: string, metrics?: PluginMetrics) {
   const p = await startTestPlugin<SlackSection>({
     sandbox,
     channel: slack,
     section: { token: target.token, apiUrl: target.url },
     recipients,
     user: 'slack-plugin',
-    deps: instanceId ? { instanceId } : undefined,
+    deps: { ...(instanceId ? { instanceId } : {}), ...(metrics ? { metrics } : {}) },
   });
   running.push(p);
   return p;
@@ -156,14 +157,18 @@ describe('untrusted text', () => {
 });
 
 describe('Slack errors', () => {
-  it('waits out a 429 Retry-After and 5xx answers, posting exactly once', async () => {
-    const p = await start();
+  it('waits out a 429 Retry-After and 5xx answers, posting exactly once, and counts them in /metrics', async () => {
+    const metrics = new PluginMetrics();
+    const p = await start(undefined, fake, undefined, metrics);
     fake.failNext('chat.postMessage', { status: 429, retryAfterSeconds: 1 });
     fake.failNext('chat.postMessage', { status: 503 });
     const id = await sandbox.createRequest({ user: 'bob@example.com', roles: ['editor'] });
     await eventually(() => rootIn('#access-requests', id), 15_000, 'the message after the retries');
     expect(fake.messagesTo('#access-requests').filter((m) => text(m).includes(id))).toHaveLength(1);
     expect(p.log.has('Slack rate limit hit, retrying after the hinted delay')).toBe(true);
+    expect(metrics.rateLimitWaits.get({ channel: 'slack' })).toBe(1);
+    expect(metrics.rateLimitWaitSeconds.get({ channel: 'slack' })).toBe(1);
+    expect(metrics.retries.get({ channel: 'slack' })).toBe(1);
   });
 
   it('tells the operator to invite the bot when it is not in the channel, and still posts elsewhere', async () => {
