@@ -112,7 +112,7 @@ export class AuthServer {
           for (const r of this.o.store.requests.values()) if (!call.request.ID || r.id === call.request.ID) call.write(requestToWire(r));
           call.end();
         } catch (e) {
-          call.destroy(this.#toStatus(e) as Error);
+          call.emit('error', this.#toStatus(e));
         }
       },
       CreateAccessRequestV2: wrap('CreateAccessRequestV2', (_u, p, req) => {
@@ -194,7 +194,8 @@ export class AuthServer {
 
   /** Ends every watch stream with UNAVAILABLE (a dropped connection, for reconnect tests). */
   dropWatchStreams(): void {
-    for (const s of this.streams) s.destroy(err(grpc.status.UNAVAILABLE, 'connection dropped by the sandbox') as Error);
+    // grpc-js sends a server stream's status from its 'error' event; destroy() would send none.
+    for (const s of this.streams) s.emit('error', err(grpc.status.UNAVAILABLE, 'connection dropped by the sandbox'));
     this.streams.clear();
   }
 
@@ -205,11 +206,17 @@ export class AuthServer {
   }
 
   #watch(call: grpc.ServerWritableStream<any, any>): void {
+    const rej = this.faults.rejections.get('WatchEvents');
+    if (rej && rej.remaining > 0) {
+      rej.remaining--;
+      call.emit('error', err(rej.code, 'injected failure of WatchEvents'));
+      return;
+    }
     let perms: ReturnType<AuthOptionsPerms>;
     try {
       perms = this.o.permissionsOf(this.#caller(call));
     } catch (e) {
-      call.destroy(this.#toStatus(e) as Error);
+      call.emit('error', this.#toStatus(e));
       return;
     }
     const allowed = (kind: string) => (kind === 'access_request' ? perms.readRequests : kind === 'access_monitoring_rule' ? perms.readRules : perms.admin);
@@ -217,7 +224,7 @@ export class AuthServer {
     const accepted = kinds.filter(allowed);
     if (accepted.length < kinds.length && !call.request.AllowPartialSuccess) {
       const denied = kinds.find((k) => !allowed(k));
-      call.destroy(err(grpc.status.PERMISSION_DENIED, `access denied to perform action "read" on "${denied}"`) as Error);
+      call.emit('error', err(grpc.status.PERMISSION_DENIED, `access denied to perform action "read" on "${denied}"`));
       return;
     }
     const listener = (e: StoreEvent) => {

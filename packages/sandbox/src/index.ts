@@ -105,14 +105,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port = await new Promise<number>((resolve, reject) => server.bindAsync(`127.0.0.1:${port}`, creds, (e, p) => (e ? reject(e) : resolve(p))));
   };
   await listen();
+  // Captures the server: after a restart `server` is the new one, which the timer must not kill.
   const shutdown = () =>
     new Promise<void>((resolve) => {
+      const current = server;
       auth.dropWatchStreams();
-      server.tryShutdown(() => resolve());
-      setTimeout(() => {
-        server.forceShutdown();
+      const timer = setTimeout(() => {
+        current.forceShutdown();
         resolve();
       }, 1000).unref();
+      current.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
 
   const credentials = (o: CredentialOptions) => issueCredentials(pki, o);
