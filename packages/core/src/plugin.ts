@@ -245,8 +245,8 @@ class RunningPlugin<Section> implements EnginePlugin {
         this.stats.event(event.type === 'INIT' ? 'init' : event.kind, event.type);
         return dispatch(event);
       },
-      onConnected: ({ confirmedKinds, reconnected }) => {
-        if (reconnected) this.stats.reconnected();
+      onConnected: ({ confirmedKinds, reconnected, rotated }) => {
+        if (reconnected && !rotated) this.stats.reconnected();
         if (confirmedKinds && !confirmedKinds.includes('access_monitoring_rule')) {
           log.warn('Failed to watch access_monitoring_rule events. Allow access_monitoring_rule read permissions in the plugin role.');
           rules.disable();

@@ -8,8 +8,10 @@
  *   `TELEPORT_PLUGIN_FAIL_FAST`, stop with an error.
  * - Any other error (e.g. access denied on the watch) is fatal: `done` rejects.
  * - When the client reports rotated credentials, a new stream is opened first and the old one
- *   is cancelled only once the new one has delivered INIT, so no event falls in a gap; events
- *   seen on both streams are harmless because request handling is idempotent.
+ *   is cancelled only once the new one has delivered INIT; events seen on both streams are
+ *   harmless because request handling is idempotent. The two streams use different connections,
+ *   so an event written to the old one just before the new one registered can still be in flight
+ *   when the old one is cancelled: `onConnected` (rotated) lets the plugin catch up by listing.
  */
 import type { Logger } from 'pino';
 import { DecorrelatedBackoff } from './backoff.js';
@@ -44,6 +46,8 @@ export interface WatchConnected {
   confirmedKinds?: string[];
   /** False for the first connection, true for every reconnection. */
   reconnected: boolean;
+  /** True when the stream was swapped onto rotated credentials (not a reconnection). */
+  rotated?: boolean;
 }
 
 export interface WatcherOptions {
@@ -244,6 +248,7 @@ export class Watcher {
       this.#active = fresh;
       old.stream.cancel();
       this.#o.log.info('Watcher re-opened with refreshed credentials');
+      this.#o.onConnected?.({ confirmedKinds: fresh.confirmedKinds, reconnected: true, rotated: true });
     } catch (err) {
       this.#o.log.warn({ err }, 'Failed to re-open the watcher with refreshed credentials, keeping the current stream');
     }
