@@ -22,4 +22,18 @@ export const CHANNELS = {
     posted: (fake) => fake.messagesTo('#access-requests').length,
     resolved: (fake) => fake.messagesTo('#access-requests').some((m) => m.reactions.length > 0),
   },
+  mattermost: {
+    service: 'Mattermost',
+    async startFake() {
+      const { FakeMattermost } = await testing('mattermost');
+      const fake = await FakeMattermost.start();
+      fake.addChannel('ops/access-requests');
+      fake.addUser('alice@example.com');
+      fake.addUser('bob@example.com');
+      return fake;
+    },
+    config: (fake) => `[mattermost]\nurl = "${fake.url}"\ntoken = "${fake.token}"\nrecipients = ["ops/access-requests"]\n`,
+    posted: (fake) => fake.postsIn('ops/access-requests').length,
+    resolved: (fake) => fake.postsIn('ops/access-requests').some((p) => p.edits.some((e) => e.includes('APPROVED'))),
+  },
 };
