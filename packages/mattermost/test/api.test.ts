@@ -172,3 +172,30 @@ describe('rate limits and server errors', () => {
     expect(counts.retried).toBe(1);
   });
 });
+
+describe('the fake\'s transcript (used by the demo)', () => {
+  it('tells what a reader saw: the post, its thread and its edits', async () => {
+    const own = await FakeMattermost.start();
+    try {
+      own.addChannel('ops/approvals');
+      own.addUser('lead@example.com');
+      const log = new CapturedLog();
+      const m = new MattermostMessenger({ url: own.url, token: own.token, recipients: [] }, { pluginName: 'mattermost', clusterName: 'c', log: log.logger }, { env: {} });
+      opened.push(m);
+      const sent = await m.send(await m.resolveRecipient('ops/approvals', signal()), view, signal());
+      await m.send(await m.resolveRecipient('lead@example.com', signal()), view, signal());
+      await m.replyWithReview(sent, { author: 'bob', proposedState: 'APPROVED', reason: 'ok', created: new Date(0) }, view, signal());
+      await m.update(sent, { ...view, status: 'APPROVED' }, 'resolution', signal());
+      expect(own.transcript()).toBe(
+        [
+          'ops/approvals posted: *You have new pending request to review!* (user alice@example.com)',
+          'ops/approvals   ↳ thread reply: bob reviewed the request at 01 Jan 70 00:00 UTC. Resolution: ✅ APPROVED. Reason: ``` ok```.',
+          'ops/approvals   edited (1): **Status**: ✅ APPROVED',
+          '@lead (DM) posted: *You have new pending request to review!* (user alice@example.com)',
+        ].join('\n'),
+      );
+    } finally {
+      await own.close();
+    }
+  });
+});

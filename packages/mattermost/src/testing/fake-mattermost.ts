@@ -23,7 +23,10 @@ export interface FakeMattermostPost {
   channelId: string;
   /** The post id this one replies to (thread), or "". */
   rootId: string;
+  /** The current text (after the latest `PUT`). */
   message: string;
+  /** The text as first posted. */
+  original: string;
   props: unknown;
   /** The message after each `PUT`, oldest first. */
   edits: string[];
@@ -147,8 +150,8 @@ export class FakeMattermost {
     const oneLine = (text: string) => text.replace(/\n+/g, ' ').replace(/\s+/g, ' ').trim();
     for (const post of this.posts.filter((p) => !p.rootId)) {
       const where = this.#label(post.channelId);
-      const user = /\*\*User\*\*: (.*)/.exec(post.message)?.[1];
-      const first = post.message.split('\n').find((l) => l.trim()) ?? '';
+      const user = /\*\*User\*\*: (.*)/.exec(post.original)?.[1];
+      const first = post.original.split('\n').find((l) => l.trim()) ?? '';
       lines.push(`${where} posted: ${oneLine(first)}${user ? ` (user ${user})` : ''}`);
       for (const reply of this.repliesTo(post.id)) lines.push(`${where}   ↳ thread reply: ${oneLine(reply.message)}`);
       for (const [i, edit] of post.edits.entries()) {
@@ -287,7 +290,7 @@ export class FakeMattermost {
       if (rootId && !this.posts.some((x) => x.id === rootId && x.channelId === channel.id)) {
         return fail(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
       }
-      const post: FakeMattermostPost = { id: newId(), channelId: channel.id, rootId, message, props: p.props ?? null, edits: [] };
+      const post: FakeMattermostPost = { id: newId(), channelId: channel.id, rootId, message, original: message, props: p.props ?? null, edits: [] };
       this.posts.push(post);
       return send(201, postJson(post, this.bot.id));
     }
