@@ -236,5 +236,6 @@ function describeNetwork(err: unknown): string {
 function gaveUp(method: string, path: string, text: string, signal: AbortSignal, cause: unknown): MattermostApiError {
   const why = (signal.reason as Error | undefined)?.message ?? 'deadline reached';
   const status = cause instanceof ChannelApiError ? cause.status : undefined;
-  return new MattermostApiError(`${text} (gave up: ${why})`, { method, path, status, recoverable: true }, { cause });
+  // An API error's text is already in `text`; only a network failure is kept as the cause.
+  return new MattermostApiError(`${text} (gave up: ${why})`, { method, path, status, recoverable: true }, cause instanceof ChannelApiError ? undefined : { cause });
 }

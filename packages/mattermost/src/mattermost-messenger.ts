@@ -84,7 +84,7 @@ export class MattermostMessenger implements Messenger {
       await this.#api.put(`api/v4/posts/${enc(message.messageId)}`, body, signal);
     } catch (err) {
       if (err instanceof MattermostApiError && err.status === 404) {
-        throw new MattermostApiError(`cannot find post ${message.messageId} in channel ${message.channelId} (deleted?): ${err.message}`, { ...details(err) }, { cause: err });
+        throw new MattermostApiError(`cannot find post ${message.messageId} in channel ${message.channelId} (deleted?): ${err.message}`, details(err));
       }
       throw err;
     }
@@ -117,7 +117,7 @@ export class MattermostMessenger implements Messenger {
       this.#bot = await this.#api.get<User>('api/v4/users/me', signal, { cache: true });
     } catch (err) {
       if (err instanceof MattermostApiError && err.status === 401) {
-        throw new MattermostApiError(`${err.message} (Mattermost refused the token: check [mattermost] token)`, details(err), { cause: err });
+        throw new MattermostApiError(`${err.message} (Mattermost refused the token: check [mattermost] token)`, details(err));
       }
       throw err;
     }
@@ -141,7 +141,7 @@ export class MattermostMessenger implements Messenger {
     } catch (err) {
       if (err instanceof MattermostApiError && err.status === 403) {
         const bot = this.#bot?.username ?? 'teleport';
-        throw new MattermostApiError(`${err.message}: the bot cannot post to "${where}"; run /invite @${bot} in that channel (or give the bot the post:all permission)`, details(err), { cause: err });
+        throw new MattermostApiError(`${err.message}: the bot cannot post to "${where}"; run /invite @${bot} in that channel (or give the bot the post:all permission)`, details(err));
       }
       throw err;
     }
@@ -150,6 +150,7 @@ export class MattermostMessenger implements Messenger {
 
 const enc = encodeURIComponent;
 
+// Wrappers carry the original text and details but no `cause`: the log would print its message twice.
 function details(err: MattermostApiError) {
   return { status: err.status, apiError: err.apiError, recoverable: err.recoverable, method: err.method, path: err.path, serverMessage: err.serverMessage };
 }
@@ -157,10 +158,10 @@ function details(err: MattermostApiError) {
 /** Go's lookup log words plus the recipient; a 404 means the recipient does not exist. */
 function lookupFailure(what: string, name: string, err: unknown, notFoundHint: string): Error {
   if (err instanceof MattermostApiError && err.status === 404) {
-    return new RecipientNotFoundError(`${what} for ${JSON.stringify(name)}: ${err.message} (${notFoundHint})`, { cause: err });
+    return new RecipientNotFoundError(`${what} for ${JSON.stringify(name)}: ${err.message} (${notFoundHint})`);
   }
   if (err instanceof MattermostApiError) {
-    return new MattermostApiError(`${what} for ${JSON.stringify(name)}: ${err.message}`, details(err), { cause: err });
+    return new MattermostApiError(`${what} for ${JSON.stringify(name)}: ${err.message}`, details(err));
   }
   return err as Error;
 }
