@@ -1,5 +1,5 @@
 // The [mattermost] section through the real loader: every key, Go's texts, the recipients override.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +105,21 @@ describe('start with a bad config', () => {
     expect(stderr).toContain(path);
     expect(stderr).toContain('mattermost.url: "not a url" is not a URL');
     expect(stdout + stderr).not.toContain('very-secret-token');
+  });
+});
+
+describe('docs/mattermost.md', () => {
+  it('its complete example config loads as written', async () => {
+    const doc = await readFile(new URL('../../../docs/mattermost.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```toml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const complete = blocks.find((b) => b.includes('[teleport]'))!;
+    const tokenPath = join(dir, 'docs-token');
+    await writeFile(tokenPath, 'tok\n');
+    const config = parseConfig(mattermost, 'docs.toml', complete.replace('/var/lib/teleport/plugins/mattermost/mattermost_token', tokenPath));
+    expect(config.section.token).toBe('tok');
+    expect(config.section.url).toBe('https://mattermost.example.com');
+    expect(config.roleToRecipients).toStrictEqual({ '*': ['myteam/access-requests', 'first.last@example.com'] });
+    const byRole = parse(`[mattermost]\nurl = "https://m.example.com"\ntoken = "t"\n${blocks.find((b) => b.startsWith('[role_to_recipients]'))!}`);
+    expect(byRole.warnings).toStrictEqual([]);
   });
 });
