@@ -29,14 +29,14 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
-async function start(recipients: Record<string, string[]>, metrics?: PluginMetrics) {
+async function start(recipients: Record<string, string[]>, metrics?: PluginMetrics, instanceId?: string) {
   const p = await startTestPlugin<MattermostSection>({
     sandbox,
     channel: mattermost,
     section: { url: fake.url, token: fake.token, recipients: [] },
     recipients,
     user: 'mattermost-plugin',
-    deps: metrics ? { metrics } : {},
+    deps: { ...(metrics ? { metrics } : {}), ...(instanceId ? { instanceId } : {}) },
   });
   running.push(p);
   return p;
@@ -157,6 +157,42 @@ describe('untrusted text', () => {
     await sandbox.deny(id, '@channel denied');
     await eventually(() => root.edits.length > 0, 10_000, 'the denial');
     expect(lastEdit(root.id)).not.toContain('@channel');
+  });
+});
+
+describe('high availability and restarts', () => {
+  it('two replicas watching the same cluster post each request once', async () => {
+    const recipients = { '*': ['team-llama/channel-llama', R1] };
+    await start(recipients, undefined, 'replica-a');
+    await start(recipients, undefined, 'replica-b');
+    const ids = await Promise.all([1, 2, 3, 4].map((n) => sandbox.createRequest({ user: 'bob', roles: ['editor'], reason: `ha ${n}` })));
+    for (const id of ids) {
+      await eventually(() => rootIn('team-llama/channel-llama', id) && rootIn(R1, id), 10_000, `the posts of ${id}`);
+      await sandbox.approve(id, 'ok');
+    }
+    for (const id of ids) await eventually(() => rootsAbout(id).every((p) => p.edits.length > 0), 10_000, `the approval of ${id}`);
+    for (const id of ids) {
+      expect(rootsAbout(id)).toHaveLength(2);
+      for (const post of rootsAbout(id)) expect(post.edits).toHaveLength(1);
+    }
+  });
+
+  it('a restart while a post is in flight finishes it and never posts it again', async () => {
+    const first = await start({ '*': ['team-llama/channel-llama'] }, undefined, 'restart-a');
+    fake.postDelayMs = 300;
+    try {
+      const before = fake.calls.length;
+      const id = await sandbox.createRequest({ user: 'bob', roles: ['editor'], reason: 'mid-flight' });
+      await eventually(() => fake.calls.slice(before).some((c) => c.method === 'POST' && c.path === '/api/v4/posts'), 10_000, 'the post to start');
+      await first.stop();
+      running.splice(running.indexOf(first), 1);
+      await start({ '*': ['team-llama/channel-llama'] }, undefined, 'restart-b');
+      await sandbox.approve(id, 'ok');
+      await eventually(() => rootIn('team-llama/channel-llama', id)?.edits.length, 10_000, 'the approval edit');
+      expect(rootsAbout(id)).toHaveLength(1);
+    } finally {
+      fake.postDelayMs = 0;
+    }
   });
 });
 

@@ -67,6 +67,8 @@ export class FakeMattermost {
   readonly posts: FakeMattermostPost[] = [];
   /** Every call received (`GET /api/v4/users/me`, …) with its status; the token is not kept. */
   readonly calls: Array<{ method: string; path: string; status: number; authorization?: string }> = [];
+  /** Milliseconds every `POST /api/v4/posts` takes (to catch a plugin mid-post). */
+  postDelayMs = 0;
   url = '';
   readonly #server: Server;
   readonly #users = new Map<string, FakeMattermostUser>();
@@ -280,6 +282,7 @@ export class FakeMattermost {
       return send(201, channelJson(this.#direct(ids[0] as string, ids[1] as string)));
     }
     if (route === 'POST /api/v4/posts') {
+      if (this.postDelayMs) await new Promise((resolve) => setTimeout(resolve, this.postDelayMs));
       const p = (body ?? {}) as { channel_id?: unknown; message?: unknown; root_id?: unknown; props?: unknown };
       if (typeof p.channel_id !== 'string' || !p.channel_id) return fail(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing channel_id in request body.');
       const channel = this.#channels.get(p.channel_id);
