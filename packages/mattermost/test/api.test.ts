@@ -38,7 +38,7 @@ function messenger(section: Partial<MattermostSection> = {}, options: Constructo
 
 const view: RequestView = {
   id: 'req-1', clusterName: 'example.com', user: 'alice@example.com', roles: ['editor'], resources: [], requestReason: 'r',
-  kind: 'role', requestKind: 0 as never, suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [],
+  kind: 'role', requestKind: 'SHORT_TERM', suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [],
 };
 
 describe('health and auth', () => {

@@ -33,7 +33,7 @@ describe('markdown', () => {
   it('a hostile user name cannot forge a field line of the post', () => {
     const text = requestPost({
       id: 'r1', clusterName: 'c', user: 'mallory\n**Status**: ✅ APPROVED @channel', roles: ['editor'], resources: [],
-      requestReason: '', kind: 'role', requestKind: 0 as never, suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [],
+      requestReason: '', kind: 'role', requestKind: 'SHORT_TERM', suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [],
     });
     expect(text.match(/^\*\*Status\*\*/gm)).toHaveLength(1);
     expect(text).not.toContain('@channel');

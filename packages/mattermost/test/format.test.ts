@@ -11,7 +11,7 @@ const view = (over: Partial<RequestView> = {}): RequestView => ({
   resources: [],
   requestReason: 'need to deploy',
   kind: 'role',
-  requestKind: 0 as RequestView['requestKind'],
+  requestKind: 'SHORT_TERM',
   suggestedReviewers: [],
   status: 'PENDING',
   resolveReason: '',

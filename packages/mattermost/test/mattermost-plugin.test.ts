@@ -216,7 +216,7 @@ describe('throttling and history', () => {
     const legacy = new MattermostMessenger({ url: fake.url, token: fake.token, recipients: [] }, { pluginName: 'mattermost', clusterName: 'sandbox.test', log: log.logger });
     const signal = AbortSignal.timeout(5_000);
     const to = await legacy.resolveRecipient('team-llama/channel-llama', signal);
-    const old = await legacy.send(to, { id, clusterName: 'sandbox.test', user: REQUESTER, roles: ['editor'], resources: [], requestReason: '', kind: 'role', requestKind: 0 as never, suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [] }, signal);
+    const old = await legacy.send(to, { id, clusterName: 'sandbox.test', user: REQUESTER, roles: ['editor'], resources: [], requestReason: '', kind: 'role', requestKind: 'SHORT_TERM', suggestedReviewers: [], status: 'PENDING', resolveReason: '', reviews: [] }, signal);
     await legacy.close();
     sandbox.setPluginData(id, 'mattermost', { user: REQUESTER, roles: 'editor', channel_id: old.channelId, post_id: old.messageId });
     await start({ '*': ['team-llama/channel-llama'] });
