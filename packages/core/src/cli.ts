@@ -203,7 +203,7 @@ async function start<Section>(
     log.info('Successfully shut down');
     return 0;
   } catch (err) {
-    log.error({ err, error: (err as Error)?.message }, 'Terminating with fatal error');
+    log.error({ err }, 'Terminating with fatal error');
     await plugin.stop(1_000).catch(() => {});
     return 1;
   } finally {

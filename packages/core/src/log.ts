@@ -62,7 +62,9 @@ export interface LoggerOptions {
 export function createLogger(config: LogConfig, options: LoggerOptions = {}): Logger {
   const out = options.destination ?? destinationFor(config.output);
   const level = options.debug ? 'debug' : config.severity;
-  const base = { redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, base: undefined, level } as const;
+  // errWithCause keeps `message` as thrown (the default serializer appends every cause's
+  // message, doubling our wrappers' text, which already quote their cause); causes stay in `cause`.
+  const base = { redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, base: undefined, level, serializers: { err: pino.stdSerializers.errWithCause } } as const;
   if (config.format === 'json') {
     return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, out);
   }
