@@ -36,4 +36,16 @@ export const CHANNELS = {
     posted: (fake) => fake.postsIn('ops/access-requests').length,
     resolved: (fake) => fake.postsIn('ops/access-requests').some((p) => p.edits.some((e) => e.includes('APPROVED'))),
   },
+  discord: {
+    service: 'Discord',
+    async startFake() {
+      const { FakeDiscord } = await testing('discord');
+      const fake = await FakeDiscord.start();
+      fake.addChannel('access-requests', { id: '1234567890' });
+      return fake;
+    },
+    config: (fake) => `[discord]\ntoken = "${fake.token}"\napiurl = "${fake.url}"\n\n[role_to_recipients]\n"*" = "1234567890"\n`,
+    posted: (fake) => fake.messagesIn('1234567890').length,
+    resolved: (fake) => fake.messagesIn('1234567890').some((m) => m.content.includes('APPROVED')),
+  },
 };
