@@ -164,7 +164,7 @@ async function start<Section>(
   log.info({ version: channel.version, git_ref: context.io.env.TAP_GIT_REF || process.env.TAP_GIT_REF || '' }, `Starting Teleport Access ${channel.displayName} Plugin ${channel.version}`);
 
   const metrics = new PluginMetrics();
-  const plugin = createPlugin(channel, config, { log, metrics });
+  const plugin = createPlugin(channel, config, { log, metrics, env: context.io.env });
   let health: { close(): Promise<void> } | undefined;
   if (config.http.listenAddr) {
     try {
