@@ -247,9 +247,16 @@ export class AuthServer {
     }
   }
 
+  /** Certificate fingerprint → user: parsing the DER on every call was half the sandbox's CPU under load. */
+  readonly #userByCert = new Map<string, string>();
+
   #caller(call: any): string {
     const cert = call.getAuthContext?.()?.sslPeerCertificate;
-    const user = cert?.raw ? userFromCertificate(cert.raw) : (cert?.subject?.CN ?? '');
+    let user: string = cert?.fingerprint256 ? (this.#userByCert.get(cert.fingerprint256) ?? '') : '';
+    if (!user) {
+      user = cert?.raw ? userFromCertificate(cert.raw) : (cert?.subject?.CN ?? '');
+      if (cert?.fingerprint256) this.#userByCert.set(cert.fingerprint256, user);
+    }
     if (!user) throw err(grpc.status.PERMISSION_DENIED, 'access denied: no client certificate');
     this.callers.push(user);
     return user;
