@@ -1,0 +1,2 @@
+export * from './test-smtp-server.js';
+export * from './fake-mailgun.js';
