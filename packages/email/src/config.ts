@@ -17,6 +17,8 @@ export interface SmtpSection {
   /** Never logged. */
   password: string;
   starttlsPolicy: StartTlsPolicy;
+  /** TLS from the first byte: `port = 465`, as in Go (STARTTLS and its policy do not apply). */
+  implicitTls: boolean;
   /** Extra trusted CA certificates (PEM) from `[smtp] ca_file` (beyond Go). */
   caPem?: string;
 }
@@ -51,7 +53,7 @@ export function parseEmailConfig(reader: ConfigReader): EmailSection {
   const hasMailgun = reader.has('mailgun');
   if (!hasSmtp && !hasMailgun) {
     reader.error('smtp', 'provide either [mailgun] or [smtp] sections to work with plugin');
-    return { transport: { kind: 'smtp', smtp: { host: '', port: 587, username: '', password: '', starttlsPolicy: 'mandatory' } }, sender, deliveryRecipients };
+    return { transport: { kind: 'smtp', smtp: { host: '', port: 587, username: '', password: '', starttlsPolicy: 'mandatory', implicitTls: false } }, sender, deliveryRecipients };
   }
   const mailgun = hasMailgun ? parseMailgun(reader) : undefined;
   const smtp = hasSmtp ? parseSmtp(reader) : undefined;
@@ -90,7 +92,7 @@ function parseSmtp(reader: ConfigReader): SmtpSection {
   }
   const caFile = reader.string('smtp.ca_file') ?? '';
   const caPem = caFile ? readSecretFile(reader, 'smtp.ca_file', caFile, `${caFile} holds no certificate`) : undefined;
-  return { host, port, username, password, starttlsPolicy: (POLICIES.includes(policy as StartTlsPolicy) ? policy : 'mandatory') as StartTlsPolicy, caPem };
+  return { host, port, username, password, starttlsPolicy: (POLICIES.includes(policy as StartTlsPolicy) ? policy : 'mandatory') as StartTlsPolicy, implicitTls: port === 465, caPem };
 }
 
 function parseMailgun(reader: ConfigReader): MailgunSection {

@@ -39,18 +39,18 @@ export class SmtpTransport implements MailTransport {
   }
 
   describe(): string {
-    const { host, port, starttlsPolicy } = this.#smtp;
-    return `SMTP ${host}:${port} (${port === 465 ? 'implicit TLS' : `STARTTLS ${starttlsPolicy}`})`;
+    const { host, port, starttlsPolicy, implicitTls } = this.#smtp;
+    return `SMTP ${host}:${port} (${implicitTls ? 'implicit TLS' : `STARTTLS ${starttlsPolicy}`})`;
   }
 
   #connection() {
-    const { host, port, username, password, starttlsPolicy, caPem } = this.#smtp;
+    const { host, port, username, password, starttlsPolicy, implicitTls, caPem } = this.#smtp;
     return {
       host,
       port,
-      secure: port === 465,
-      requireTLS: port !== 465 && starttlsPolicy === 'mandatory',
-      ignoreTLS: port !== 465 && starttlsPolicy === 'disabled',
+      secure: implicitTls,
+      requireTLS: !implicitTls && starttlsPolicy === 'mandatory',
+      ignoreTLS: !implicitTls && starttlsPolicy === 'disabled',
       connectionTimeout: TIMEOUT_MS,
       greetingTimeout: TIMEOUT_MS,
       socketTimeout: TIMEOUT_MS,
@@ -65,30 +65,34 @@ export class SmtpTransport implements MailTransport {
     const options = this.#connection();
     const conn = new SMTPConnection({ ...options, auth: undefined } as SMTPConnection.Options);
     const steps: string[] = [];
-    const abort = () => conn.close();
-    signal.addEventListener('abort', abort, { once: true });
     try {
-      await new Promise<void>((resolve, reject) => {
-        conn.once('error', reject);
-        conn.connect((err) => (err ? reject(err) : resolve()));
-      });
+      await withSignal(
+        new Promise<void>((resolve, reject) => {
+          conn.once('error', reject);
+          conn.connect((err) => (err ? reject(err) : resolve()));
+        }),
+        signal,
+      );
       steps.push(`connected to ${options.host}:${options.port}`);
       const encrypted = (conn as unknown as { secure: boolean }).secure;
-      steps.push(encrypted ? (options.secure ? 'TLS (implicit, port 465), certificate verified' : 'STARTTLS negotiated, certificate verified') : 'no TLS (starttls_policy allows plaintext)');
+      if (!encrypted && options.requireTLS) {
+        throw Object.assign(new Error('MandatoryStartTLS required, but SMTP server does not support STARTTLS'), { code: 'ETLS' });
+      }
+      steps.push(encrypted ? (options.secure ? 'implicit TLS, certificate verified' : 'STARTTLS negotiated, certificate verified') : 'no TLS (starttls_policy allows plaintext)');
       if (options.auth) {
-        await new Promise<void>((resolve, reject) => conn.login(options.auth!, (err) => (err ? reject(err) : resolve())));
+        await withSignal(new Promise<void>((resolve, reject) => conn.login(options.auth!, (err) => (err ? reject(err) : resolve()))), signal);
         steps.push(`authenticated as ${options.auth.user}`);
       }
       return steps;
     } catch (err) {
-      throw this.#explain(err as SmtpError);
+      throw this.#explain(err as SmtpError, signal.aborted);
     } finally {
-      signal.removeEventListener('abort', abort);
       try {
         conn.quit();
       } catch {
-        conn.close();
+        // already closed
       }
+      conn.close();
     }
   }
 

@@ -9,7 +9,7 @@ describeChannelConformance<EmailSection, TestSmtpServer>(email, {
   startFake: () => TestSmtpServer.start(),
   stopFake: (server) => server.close(),
   configSection: (server) => ({
-    transport: { kind: 'smtp', smtp: { host: server.host, port: server.port, username: 'plugin', password: 'secret', starttlsPolicy: 'mandatory', caPem: server.caPem } },
+    transport: { kind: 'smtp', smtp: { host: server.host, port: server.port, username: 'plugin', password: 'secret', starttlsPolicy: 'mandatory', implicitTls: false, caPem: server.caPem } },
     sender: 'noreply@example.com',
     deliveryRecipients: [],
   }),

@@ -79,9 +79,9 @@ export class TestSmtpServer {
       secure: this.options.implicitTls,
       key: pems.key,
       cert: pems.cert,
-      hideSTARTTLS: !this.options.starttls,
       authOptional: !auth,
-      disabledCommands: auth ? [] : ['AUTH'],
+      // A server without STARTTLS neither advertises nor accepts it.
+      disabledCommands: [...(auth ? [] : ['AUTH']), ...(this.options.starttls || this.options.implicitTls ? [] : ['STARTTLS'])],
       // Like most servers: credentials only over TLS (unless the test allows plaintext).
       allowInsecureAuth: true,
       authMethods: ['PLAIN', 'LOGIN'],
