@@ -48,4 +48,19 @@ export const CHANNELS = {
     posted: (fake) => fake.messagesIn('1234567890').length,
     resolved: (fake) => fake.messagesIn('1234567890').some((m) => m.content.includes('APPROVED')),
   },
+  email: {
+    service: 'an SMTP server',
+    async startFake(dir) {
+      const { TestSmtpServer } = await testing('email');
+      const server = await TestSmtpServer.start();
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(join(dir, 'smtp-ca.pem'), server.caPem);
+      server.caFile = join(dir, 'smtp-ca.pem');
+      return server;
+    },
+    config: (s) =>
+      `[smtp]\nhost = "${s.host}"\nport = ${s.port}\nusername = "plugin"\npassword = "secret"\nca_file = "${s.caFile}"\n\n[delivery]\nsender = "teleport@example.com"\n\n[role_to_recipients]\n"*" = "access-requests@example.com"\n`,
+    posted: (s) => s.mailsTo('access-requests@example.com').length,
+    resolved: (s) => s.mailsTo('access-requests@example.com').some((m) => m.text.includes('has been resolved')),
+  },
 };
