@@ -5,7 +5,8 @@
 // pinned Node 24 binary with postject.
 //   pnpm build:sea [slack mattermost ...]
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,11 +109,19 @@ for (const plugin of plugins) {
   mkdirSync(stage, { recursive: true });
   copyFileSync(binary, join(stage, `teleport-${plugin}`));
   chmodSync(join(stage, `teleport-${plugin}`), 0o755);
-  writeFileSync(join(stage, `teleport-${plugin}.toml`), execFileSync(binary, ['configure'], { encoding: 'utf8' }));
+  writeFileSync(join(stage, `teleport-${plugin}.toml`), exampleConfig(binary, plugin));
   copyFileSync(join(ROOT, 'deploy/systemd', `teleport-${plugin}.service`), join(stage, `teleport-${plugin}.service`));
   copyFileSync(join(ROOT, 'deploy/install'), join(stage, 'install'));
   chmodSync(join(stage, 'install'), 0o755);
   const tarball = join(releaseDir, `teleport-${plugin}-v${version}-linux-${process.arch === 'x64' ? 'amd64' : process.arch}-bin.tar.gz`);
   execFileSync('tar', ['-czf', tarball, '-C', releaseDir, `teleport-${plugin}`]);
   console.log(`built ${binary} and ${tarball}`);
+}
+
+/** The example config the binary prints; msteams' `configure` writes a directory instead. */
+function exampleConfig(binary, plugin) {
+  if (plugin !== 'msteams') return execFileSync(binary, ['configure'], { encoding: 'utf8' });
+  const dir = join(mkdtempSync(join(tmpdir(), 'msteams-configure-')), 'assets');
+  execFileSync(binary, ['configure', dir, '--appID', 'YOUR-AZURE-APP-ID', '--tenantID', 'YOUR-AZURE-TENANT-ID', '--appSecret', 'YOUR-AZURE-APP-SECRET'], { stdio: 'ignore' });
+  return readFileSync(join(dir, 'teleport-msteams.toml'), 'utf8');
 }
