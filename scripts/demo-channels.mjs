@@ -63,4 +63,19 @@ export const CHANNELS = {
     posted: (s) => s.mailsTo('access-requests@example.com').length,
     resolved: (s) => s.mailsTo('access-requests@example.com').some((m) => m.text.includes('has been resolved')),
   },
+  msteams: {
+    service: 'Microsoft Teams',
+    async startFake() {
+      const { FakeMsTeams } = await testing('msteams');
+      const fake = await FakeMsTeams.start();
+      fake.addUser('alice@example.com');
+      fake.addUser('bob@example.com');
+      fake.channel = fake.addChannel('Access Requests');
+      return fake;
+    },
+    config: (f) =>
+      `preload = true\n\n[msapi]\napp_id = "${f.appId}"\napp_secret = "${f.appSecret}"\ntenant_id = "${f.tenantId}"\nteams_app_id = "${f.teamsAppId}"\nlogin_endpoint = "${f.url}"\ngraph_endpoint = "${f.graphUrl}"\nbot_endpoint = "${f.url}"\n\n[role_to_recipients]\n"*" = ["${f.channel}"]\n`,
+    posted: (f) => f.activitiesTo('Access Requests').length,
+    resolved: (f) => f.activitiesTo('Access Requests').some((a) => a.edits.some((e) => JSON.stringify(e).includes('APPROVED'))),
+  },
 };

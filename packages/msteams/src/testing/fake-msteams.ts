@@ -14,7 +14,10 @@ import type { AddressInfo } from 'node:net';
 export interface FakeTeamsActivity {
   id: string;
   conversationId: string;
+  /** The card as it now stands (after edits). */
   card: { body?: Array<Record<string, unknown>>; actions?: unknown[] } & Record<string, unknown>;
+  /** The card as first posted. */
+  posted: FakeTeamsActivity['card'];
   from: unknown;
   /** Every PUT, oldest first: the card as it then stood. */
   edits: Array<FakeTeamsActivity['card']>;
@@ -105,7 +108,7 @@ export class FakeMsTeams {
     for (const a of this.activities) {
       const chat = this.#chats.get(a.conversationId);
       const where = chat?.channel ? `#${chat.channel}` : `@${this.#users.get(chat?.user ?? '')?.mail ?? a.conversationId}`;
-      lines.push(`${where} card: ${cardTitle(a.card)} [${cardStatus(a.card)}]`);
+      lines.push(`${where} card: ${cardTitle(a.posted)} [${cardStatus(a.posted)}]`);
       for (const [i, edit] of a.edits.entries()) lines.push(`${where}   edited (${i + 1}): [${cardStatus(edit)}]${reviewCount(edit) ? ` with ${reviewCount(edit)} review(s)` : ''}`);
     }
     return lines.join('\n');
@@ -196,7 +199,7 @@ export class FakeMsTeams {
       if (!chat) return error(404, 'ConversationNotFound', 'Conversation not found.');
       const card = ((body.attachments as Array<{ content: FakeTeamsActivity['card'] }> | undefined)?.[0]?.content ?? {}) as FakeTeamsActivity['card'];
       if (method === 'POST' && !activityId) {
-        const activity: FakeTeamsActivity = { id: `1${Date.now()}${this.activities.length}`, conversationId: conversationId!, card, from: body.from, edits: [] };
+        const activity: FakeTeamsActivity = { id: `1${Date.now()}${this.activities.length}`, conversationId: conversationId!, card, posted: card, from: body.from, edits: [] };
         this.activities.push(activity);
         return send(201, { id: activity.id });
       }
