@@ -14,6 +14,7 @@ export { PLUGIN_PERMISSIONS, ADMIN_PERMISSIONS, type Permissions } from './auth-
 export type { RequestRecord, RuleRecord } from './store.js';
 export type { CredentialOptions } from './credentials.js';
 export { identityFileText, issueCredentials } from './credentials.js';
+export { runCommand, runSandboxCli, type SandboxCliIo } from './cli.js';
 
 export interface SandboxOptions {
   clusterName?: string;
