@@ -26,6 +26,7 @@ export * from './engine-amr.js';
 export * from './engine-amr-expression.js';
 export * from './message-text.js';
 export * from './config.js';
+export * from './config-url.js';
 export * from './duration.js';
 export * from './log.js';
 export * from './cli.js';

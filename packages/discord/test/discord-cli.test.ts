@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
-import { runPluginCli } from '@tap/core';
+import { runCli } from '@tap/core/testing';
 import { discord } from '@tap/discord';
 import { FakeDiscord } from '../src/testing/fake-discord.js';
 
@@ -31,12 +31,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runPluginCli(discord, { argv, io: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} }, handleSignals: false });
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(discord, ...argv);
 
 async function configFile(name: string, section: string, recipients = `"*" = ["1001"]`): Promise<string> {
   const path = join(dir, name);

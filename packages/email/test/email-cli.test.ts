@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
-import { ConfigError, parseConfig, runPluginCli } from '@tap/core';
+import { ConfigError, parseConfig } from '@tap/core';
+import { runCli } from '@tap/core/testing';
 import { email, type EmailSection, MAILGUN_EU } from '@tap/email';
 import { TestSmtpServer } from '../src/testing/test-smtp-server.js';
 
@@ -39,12 +40,7 @@ const problems = (text: string): string[] => {
   }
 };
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runPluginCli(email, { argv, io: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} }, handleSignals: false });
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(email, ...argv);
 
 describe('config', () => {
   it('reads [smtp] with Go defaults (port 587, mandatory) and a password file', async () => {

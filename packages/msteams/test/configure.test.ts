@@ -7,7 +7,8 @@ import { inflateRawSync } from 'node:zlib';
 import TOML from '@iarna/toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { parseConfig, runPluginCli } from '@tap/core';
+import { parseConfig } from '@tap/core';
+import { runCli } from '@tap/core/testing';
 import { msteams } from '@tap/msteams';
 
 let dir: string;
@@ -16,12 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runPluginCli(msteams, { argv, io: { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} }, handleSignals: false });
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => runCli(msteams, ...argv);
 
 /** Entries of a zip file (stored or deflated), read from its central directory. */
 function unzip(zip: Buffer): Map<string, Buffer> {

@@ -3,7 +3,7 @@
  * to a file holding it) and `apiurl` (the Web API base, for tests and proxies; `api_url` is
  * accepted too, which the Go daemon silently ignored).
  */
-import type { ConfigReader } from '@tap/core';
+import { type ConfigReader, readApiUrl } from '@tap/core';
 
 export const DEFAULT_API_URL = 'https://slack.com/api/';
 
@@ -19,7 +19,7 @@ export function parseSlackConfig(reader: ConfigReader): SlackSection {
   if (token.startsWith('xapp-')) {
     reader.error('slack.token', 'this is an app-level token (xapp-…); use the Bot User OAuth Token (xoxb-…) from "OAuth & Permissions"');
   }
-  const apiUrl = readApiUrl(reader);
+  const apiUrl = readApiUrl(reader, ['slack.apiurl', 'slack.APIURL', 'slack.api_url'], DEFAULT_API_URL);
   // Parsed but unused by the Go daemon since the move to role_to_recipients.
   if (reader.has('slack.recipients')) {
     reader.stringList('slack.recipients');
@@ -31,23 +31,4 @@ export function parseSlackConfig(reader: ConfigReader): SlackSection {
     reader.warn('review.enabled', 'reviewing from Slack (Socket Mode buttons) is not supported; reviewers use the link or tsh');
   }
   return { token, apiUrl };
-}
-
-function readApiUrl(reader: ConfigReader): string {
-  const keys = ['slack.apiurl', 'slack.APIURL', 'slack.api_url'].filter((k) => reader.has(k));
-  for (const k of keys.slice(1)) reader.warn(k, `ignored: ${keys[0]} is also set`);
-  const key = keys[0] ?? 'slack.apiurl';
-  const value = reader.string(key, { default: DEFAULT_API_URL }) ?? DEFAULT_API_URL;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    reader.error(key, `"${value}" is not a URL (expected e.g. ${DEFAULT_API_URL})`);
-    return DEFAULT_API_URL;
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    reader.error(key, `"${value}" must be an http(s) URL`);
-    return DEFAULT_API_URL;
-  }
-  return value.endsWith('/') ? value : `${value}/`;
 }

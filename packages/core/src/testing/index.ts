@@ -3,3 +3,4 @@ export * from './recording-messenger.js';
 export * from './plugin-harness.js';
 export * from './sandbox-handle.js';
 export * from './conformance.js';
+export * from './run-cli.js';
