@@ -17,6 +17,7 @@ beforeAll(async () => {
   fake = await FakeDiscord.start();
   fake.addChannel('access-requests', { id: '1001' });
   fake.addChannel('hidden', { id: '1002', access: false });
+  fake.addChannel('reviewers', { id: '1003' });
   lead = fake.addUser('lead');
 });
 afterAll(async () => {
@@ -78,6 +79,25 @@ describe('a request in Discord', () => {
     expect(failures.join('\n')).toContain('Discord cannot find users by email');
     expect(failures.join('\n')).toContain('no Discord channel or user with this ID');
     expect(failures.join('\n')).toContain('allow \\"View Channel\\" and \\"Send Messages\\"');
+  });
+});
+
+describe('Access Monitoring Rules', () => {
+  it('a rule for discord overrides role_to_recipients (TestMessagePostingWithAMR)', async () => {
+    await start({ editor: ['1001'], '*': ['1001'] });
+    sandbox.upsertRule({ name: 'discord-amr', subjects: ['access_request'], condition: '!is_empty(access_request.spec.roles)', notification: { name: 'discord', recipients: ['1001', '1003'] } });
+    try {
+      // The rule reaches the plugin through the watch stream; retry until it applies.
+      const id = await eventually(async () => {
+        const created = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] });
+        await eventually(() => messageOf('1001', created));
+        return (await eventually(() => messageOf('1003', created), 2_000).catch(() => undefined)) ? created : undefined;
+      });
+      expect(fake.messagesIn('1001').filter((m) => m.content.includes(id))).toHaveLength(1);
+      expect(fake.messagesIn('1003').filter((m) => m.content.includes(id))).toHaveLength(1);
+    } finally {
+      sandbox.deleteRule('discord-amr');
+    }
   });
 });
 
