@@ -49,7 +49,7 @@ export const CHANNELS = {
     resolved: (fake) => fake.messagesIn('1234567890').some((m) => m.content.includes('APPROVED')),
   },
   email: {
-    service: 'an SMTP server',
+    service: 'SMTP',
     async startFake(dir) {
       const { TestSmtpServer } = await testing('email');
       const server = await TestSmtpServer.start();

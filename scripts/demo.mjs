@@ -47,7 +47,7 @@ try {
     proc.stderr.on('data', (d) => (log += d));
     const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
     running.push({ name, channel, fake, proc, exited, log: () => log });
-    say(`Starting teleport-${name} against a local ${channel.service}…`);
+    say(`Starting teleport-${name} (against a local stand-in for ${channel.service})…`);
     await waitFor(() => log.includes('Plugin is ready'), 20_000, () => `teleport-${name} did not become ready:\n${log}`);
   }
 
