@@ -3,8 +3,10 @@
  * recipient at start and fail fast), and `[msapi] app_id, app_secret (inline or an absolute
  * file path), tenant_id, teams_app_id, region` (Bot Framework region, default `emea`).
  * Beyond Go, the three service endpoints can be overridden (`login_endpoint`,
- * `graph_endpoint`, `bot_endpoint`) for proxies and tests.
+ * `graph_endpoint`, `bot_endpoint`; https only, since tokens travel to them) for proxies,
+ * sovereign clouds and tests, and `ca_file` adds trusted CA certificates (PEM) for them.
  */
+import { readFileSync } from 'node:fs';
 import type { ConfigReader } from '@tap/core';
 
 export interface MsTeamsSection {
@@ -18,6 +20,8 @@ export interface MsTeamsSection {
   loginEndpoint: string;
   graphEndpoint: string;
   botEndpoint: string;
+  /** Extra trusted CA certificates (PEM) from `[msapi] ca_file`, added to the system's. */
+  caPem?: string;
 }
 
 export const LOGIN_ENDPOINT = 'https://login.microsoftonline.com';
@@ -41,12 +45,25 @@ export function parseMsTeamsConfig(reader: ConfigReader): MsTeamsSection {
     const value = reader.string(`msapi.${key}`) ?? fallback;
     try {
       const url = new URL(value);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme');
+      if (url.protocol !== 'https:') {
+        // The SDKs send tokens (and the secret) only over TLS.
+        reader.error(`msapi.${key}`, `"${value}" must be an https URL (tokens are only sent over TLS; for a private CA set msapi.ca_file)`);
+      }
     } catch {
-      reader.error(`msapi.${key}`, `"${value}" is not an http(s) URL`);
+      reader.error(`msapi.${key}`, `"${value}" is not an https URL`);
     }
     return value.replace(/\/+$/, '');
   };
+  const caFile = reader.string('msapi.ca_file') ?? '';
+  let caPem: string | undefined;
+  if (caFile) {
+    try {
+      caPem = readFileSync(caFile, 'utf8');
+      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) reader.error('msapi.ca_file', `${caFile} holds no PEM certificate`);
+    } catch (err) {
+      reader.error('msapi.ca_file', `cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
   return {
     preload,
     appId,
@@ -57,5 +74,6 @@ export function parseMsTeamsConfig(reader: ConfigReader): MsTeamsSection {
     loginEndpoint: endpoint('login_endpoint', LOGIN_ENDPOINT),
     graphEndpoint: endpoint('graph_endpoint', GRAPH_ENDPOINT),
     botEndpoint: endpoint('bot_endpoint', BOT_ENDPOINT),
+    ...(caPem ? { caPem } : {}),
   };
 }

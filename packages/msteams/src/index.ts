@@ -34,7 +34,7 @@ export { type AdaptiveCard, buildCard, escapeCardText, goTimeString, helloCard }
 export { BOT_ENDPOINT, GRAPH_ENDPOINT, LOGIN_ENDPOINT, type MsTeamsSection, parseMsTeamsConfig } from './config.js';
 export { GUIDE_URL } from './configure-command.js';
 export { ROLE_YAML, manifest, pluginToml, writeAppZip } from './app-package.js';
-export { MsApi, MsApiError, goQuery } from './msapi.js';
+export { BOT_SCOPE, type BotActivity, GRAPH_SCOPE, MsApi, MsApiError, odataString } from './msapi.js';
 export { MsTeamsMessenger, type TeamsTarget } from './msteams-messenger.js';
 export { colorIcon, encodePng, outlineIcon } from './png.js';
 export { type ChannelRef, classifyRecipient, parseChannelUrl } from './recipient.js';

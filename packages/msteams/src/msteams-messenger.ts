@@ -19,7 +19,7 @@ import {
 } from '@tap/core';
 import { type AdaptiveCard, buildCard, helloCard } from './card.js';
 import type { MsTeamsSection } from './config.js';
-import { type Chat, MsApi, MsApiError, type TeamsApp } from './msapi.js';
+import { type BotActivity, type Chat, MsApi, MsApiError, type TeamsApp } from './msapi.js';
 import { classifyRecipient } from './recipient.js';
 
 /** What a resolved recipient carries in `Recipient.data`. */
@@ -103,7 +103,7 @@ export class MsTeamsMessenger implements Messenger {
     return { installationId: installation.id, chat: await this.api.chatOf(userId, installation.id, signal) };
   }
 
-  #activity(target: TeamsTarget, card: AdaptiveCard) {
+  #activity(target: TeamsTarget, card: AdaptiveCard): BotActivity {
     return {
       type: 'message',
       from: { id: `29:${target.installationId}`, name: 'TeleBot' },
@@ -129,6 +129,10 @@ export class MsTeamsMessenger implements Messenger {
     const card = buildCard(request);
     card.body.unshift({ type: 'TextBlock', text: requesterNoticeText(request.id, request.status), weight: 'bolder', wrap: true });
     await this.api.postActivity((to.data as TeamsTarget).conversationId, this.#activity(to.data as TeamsTarget, card), signal);
+  }
+
+  async close(): Promise<void> {
+    await this.api.close();
   }
 
   async sendTest(to: Recipient, signal: AbortSignal): Promise<string> {

@@ -22,6 +22,7 @@ describeChannelConformance(msteams, {
     loginEndpoint: fake.url,
     graphEndpoint: fake.graphUrl,
     botEndpoint: fake.url,
+    caPem: fake.caPem,
   }),
   recipients: { editor: ['lead@example.com', 'all@example.com'], '*': ['all@example.com'] },
   messagesTo: (fake, name) => fake.activitiesTo(name).map((a) => ({ id: a.id, text: cardText(a.card) })),

@@ -42,6 +42,7 @@ const section = (over: Partial<MsTeamsSection> = {}): MsTeamsSection => ({
   loginEndpoint: fake.url,
   graphEndpoint: fake.graphUrl,
   botEndpoint: fake.url,
+  caPem: fake.caPem,
   ...over,
 });
 
@@ -114,7 +115,7 @@ describe('validate and uninstall', () => {
     const path = join(dir, `${name}.toml`);
     await writeFile(
       path,
-      `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n[msapi]\napp_id = "${fake.appId}"\napp_secret = "${fake.appSecret}"\ntenant_id = "${fake.tenantId}"\nteams_app_id = "${teamsAppId}"\nlogin_endpoint = "${fake.url}"\ngraph_endpoint = "${fake.graphUrl}"\nbot_endpoint = "${fake.url}"\n[role_to_recipients]\n"*" = ["reviewer1@example.com"]\n`,
+      `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n[msapi]\napp_id = "${fake.appId}"\napp_secret = "${fake.appSecret}"\ntenant_id = "${fake.tenantId}"\nteams_app_id = "${teamsAppId}"\nlogin_endpoint = "${fake.url}"\ngraph_endpoint = "${fake.graphUrl}"\nbot_endpoint = "${fake.url}"\nca_file = "${fake.caFile}"\n[role_to_recipients]\n"*" = ["reviewer1@example.com"]\n`,
     );
     return path;
   }
