@@ -134,11 +134,11 @@ class EntraTokens {
               const scope = form?.get('scope');
               try {
                 const response = await next(request);
-                if (scope) answers.set(scope, { url: request.url, status: response.status, body: response.bodyAsText ?? undefined, retryAfter: response.headers.get('retry-after') });
+                // Token requests by scope; the others (authority metadata) when they fail.
+                if (scope || response.status >= 400) answers.set(scope ?? '', { url: request.url, status: response.status, body: response.bodyAsText ?? undefined, retryAfter: response.headers.get('retry-after') });
                 return response;
               } catch (error) {
-                if (scope) answers.set(scope, { url: request.url, error });
-                else answers.set('', { url: request.url, error });
+                answers.set(scope ?? '', { url: request.url, error });
                 throw error;
               }
             },

@@ -2,7 +2,9 @@
 // notice, preload, throttling, and `validate` / `uninstall` output.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
 import { runPluginCli } from '@tap/core';
@@ -109,13 +111,13 @@ describe('a request in Teams', () => {
 });
 
 describe('validate and uninstall', () => {
-  async function configFile(name: string, teamsAppId = fake.teamsAppId): Promise<string> {
+  async function configFile(name: string, teamsAppId = fake.teamsAppId, caFile = fake.caFile): Promise<string> {
     const identity = join(dir, `${name}.id`);
     await sandbox.writeIdentity(identity, { user: 'msteams-plugin', roles: ['access-plugin'] });
     const path = join(dir, `${name}.toml`);
     await writeFile(
       path,
-      `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n[msapi]\napp_id = "${fake.appId}"\napp_secret = "${fake.appSecret}"\ntenant_id = "${fake.tenantId}"\nteams_app_id = "${teamsAppId}"\nlogin_endpoint = "${fake.url}"\ngraph_endpoint = "${fake.graphUrl}"\nbot_endpoint = "${fake.url}"\nca_file = "${fake.caFile}"\n[role_to_recipients]\n"*" = ["reviewer1@example.com"]\n`,
+      `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n[msapi]\napp_id = "${fake.appId}"\napp_secret = "${fake.appSecret}"\ntenant_id = "${fake.tenantId}"\nteams_app_id = "${teamsAppId}"\nlogin_endpoint = "${fake.url}"\ngraph_endpoint = "${fake.graphUrl}"\nbot_endpoint = "${fake.url}"\n${caFile ? `ca_file = "${caFile}"\n` : ''}[role_to_recipients]\n"*" = ["reviewer1@example.com"]\n`,
     );
     return path;
   }
@@ -143,6 +145,25 @@ describe('validate and uninstall', () => {
     const { code, stdout } = await run('validate', '-c', await configFile('missing', 'not-uploaded'), 'lead@example.com');
     expect(stdout).toContain('Application not-uploaded not found in the org app store. Please, ensure that you have the application uploaded and installed for your team.');
     expect(code).toBe(1);
+  });
+
+  it('a child process trusts the service through NODE_EXTRA_CA_CERTS, and only then', async () => {
+    const config = await configFile('extra-ca', fake.teamsAppId, '');
+    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+    const spawnValidate = (env: Record<string, string>) => {
+      const child = spawn(process.execPath, [bin, 'validate', '-c', config, 'lead@example.com'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('close', (code) => resolve({ code, out })));
+    };
+    const trusted = await spawnValidate({ NODE_EXTRA_CA_CERTS: fake.caFile });
+    expect(trusted.out).toContain('Check your MS Teams!');
+    expect(trusted.code).toBe(0);
+    const untrusted = await spawnValidate({});
+    expect(untrusted.out).toContain(`cannot reach ${fake.url}: `);
+    expect(untrusted.out).toContain('add its CA with [msapi] ca_file or NODE_EXTRA_CA_CERTS');
+    expect(untrusted.code).toBe(1);
   });
 
   it('uninstall removes the app for every configured user', async () => {

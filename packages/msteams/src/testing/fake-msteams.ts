@@ -142,6 +142,11 @@ export class FakeMsTeams {
     for (let i = 0; i < times; i++) this.#failures.push({ status, retryAfter, match });
   }
 
+  /** Drops the injected failures not served yet; returns how many there were. */
+  clearFailures(): number {
+    return this.#failures.splice(0).length;
+  }
+
   /** How many injected failures are still to be served. */
   get pendingFailures(): number {
     return this.#failures.length;
