@@ -396,16 +396,36 @@ function reviewCount(card: FakeTeamsActivity['card']): number {
   return at < 0 ? 0 : (card.body?.length ?? 0) - at - 1;
 }
 
-/** Every fact of the card as `title: value` lines, and every text block (for assertions). */
+/**
+ * Every fact of the card as `title: value` lines (a FactSet's facts, or a ColumnSet row of a
+ * bold label TextBlock and a value TextBlock), and every other TextBlock, in card order. Values
+ * are as sent (escaped); see `unescapeCardText`.
+ */
 export function cardText(card: FakeTeamsActivity['card']): string {
   const out: string[] = [];
   const visit = (node: unknown) => {
     if (!node || typeof node !== 'object') return;
     const n = node as Record<string, unknown>;
+    const row = factRow(n);
+    if (row) return void out.push(`${row[0]}: ${row[1]}`);
     if (typeof n.title === 'string' && typeof n.value === 'string') out.push(`${n.title}: ${n.value}`);
     else if (n.type === 'TextBlock') out.push(String(n.text));
     for (const v of Object.values(n)) if (typeof v === 'object') visit(v);
   };
   visit(card);
   return out.join('\n');
+}
+
+/** `[label, value]` of a fact row: a ColumnSet of a bold label TextBlock and a value TextBlock. */
+function factRow(n: Record<string, unknown>): [string, string] | undefined {
+  if (n.type !== 'ColumnSet') return undefined;
+  const columns = (n.columns ?? []) as Array<{ items?: Array<Record<string, unknown>> }>;
+  const [label, value] = columns.map((c) => c.items?.[0]);
+  if (columns.length !== 2 || label?.type !== 'TextBlock' || label.weight !== 'bolder' || value?.type !== 'TextBlock') return undefined;
+  return [String(label.text), String(value.text)];
+}
+
+/** What a CommonMark renderer shows for escaped card text (backslash escapes and ZWSPs removed). */
+export function unescapeCardText(text: string): string {
+  return text.replace(/\\([!-/:-@[-`{-~])/g, '$1').replaceAll('\u200b', '');
 }
