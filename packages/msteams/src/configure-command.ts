@@ -14,6 +14,8 @@ class TargetExistsError extends PluginError {
   readonly code = 'ERR_CONFIG';
 }
 
+const GUID = /^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/;
+
 export const GUIDE_URL = 'https://goteleport.com/docs/admin-guides/access-controls/access-request-plugins/ssh-approval-msteams/';
 
 export const configureCommand: ChannelCommand<MsTeamsSection> = {
@@ -31,6 +33,8 @@ export const configureCommand: ChannelCommand<MsTeamsSection> = {
     const out = (line = '') => context.io.stdout.write(`${line}\n`);
     if (existsSync(dir)) throw new TargetExistsError(`${dir} exists! Please, specify an empty folder`);
     const ids = { appId: String(options.appID), appSecret: String(options.appSecret), tenantId: String(options.tenantID), teamsAppId: newTeamsAppId() };
+    // The manifest schema wants a GUID for the bot id (Go wrote whatever it was given).
+    if (!GUID.test(ids.appId)) context.io.stderr.write(`Warning: --appID "${ids.appId}" is not a GUID (the Azure app's client ID looks like 6f1c2d3e-…); Teams will refuse app.zip.\n`);
     await mkdir(dir, { recursive: true });
     out(`[1] Created target directory: ${dir}`);
     await writeFile(join(dir, 'teleport-msteams.toml'), pluginToml(ids), { mode: 0o600 });
