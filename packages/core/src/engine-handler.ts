@@ -18,6 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Messenger, Recipient, RequestStatus, RequestView, SentMessage, UpdateReason } from './channel.js';
+import { DecorrelatedBackoff } from './backoff.js';
 import { TeleportError } from './errors.js';
 import type { AccessRequestData, ResolutionTag } from './plugin-data.js';
 import { type Claim, type RequestRecord, type RequestStateStore, RetryLater, type RecordEntry } from './request-state.js';
@@ -42,11 +43,19 @@ export interface RequestHandlerOptions {
   openRequests: Set<string>;
   /** Asks for the request to be handled again at `atMs` (epoch ms). */
   scheduleRecheck(requestId: string, atMs: number): void;
+  /** Aborts when the plugin begins to stop: no new retries after that. */
+  stopping: AbortSignal;
+  /** Aborts when a graceful stop runs out of time: in-flight calls are cancelled. */
+  hardStop: AbortSignal;
   /** Access Monitoring Rule events go here. */
   onRuleEvent?(event: WatchEvent, log: Logger): void;
 }
 
 const isNotFound = (err: unknown) => err instanceof TeleportError && err.isNotFound;
+const isConnectionProblem = (err: unknown) => err instanceof TeleportError && (err.status === 'UNAVAILABLE' || err.status === 'DEADLINE_EXCEEDED');
+
+/** How long a sent message's record is retried while Teleport is unreachable. */
+export const RECORD_RETRY_MS = 120_000;
 
 export class RequestHandler {
   readonly #o: RequestHandlerOptions;
@@ -218,10 +227,26 @@ export class RequestHandler {
     const view = this.#view(req, data);
     let latest: RecordEntry = entry;
     let records: Promise<void> = Promise.resolve();
+    // A message is out: losing its record would post it again after the lease, so a write that
+    // fails on a connection problem is retried until Teleport is back (or the plugin is stopped).
+    const recordUntil = AbortSignal.any([this.#o.hardStop, AbortSignal.timeout(RECORD_RETRY_MS)]);
     const record = (name: string, message?: SentMessage) => {
       const write = async () => {
-        const result = await store.update(req.id, (current) => recordSend(current, name, message), signal, latest);
-        if (result) latest = result;
+        const backoff = new DecorrelatedBackoff({ baseMs: 100, capMs: 2_000 });
+        let retried = false;
+        for (;;) {
+          try {
+            const result = await store.update(req.id, (current) => recordSend(current, name, message), recordUntil, latest);
+            if (result) latest = result;
+            if (retried) log.info({ recipient: name }, 'Recorded the sent message in plugin data');
+            return;
+          } catch (err) {
+            if (!isConnectionProblem(err) || recordUntil.aborted || this.#o.stopping.aborted) throw err;
+            log.warn({ err, recipient: name }, 'Could not record a sent message in plugin data yet, retrying');
+            retried = true;
+            await backoff.wait(AbortSignal.any([recordUntil, this.#o.stopping])).catch(() => Promise.reject(err));
+          }
+        }
       };
       records = records.then(write, write);
       return records;
@@ -370,8 +395,9 @@ function sameClaim(a: Claim | undefined, b: Claim | undefined): boolean {
 }
 
 /** Appends a sent message and crosses its recipient off; the last one ends the claim. */
+/** Records one recipient's send; idempotent, since a write whose answer was lost is retried. */
 function recordSend(current: RequestRecord, name: string, message: SentMessage | undefined): RequestRecord {
-  if (message) current.messages.push(message);
+  if (message && !current.messages.some((m) => m.channelId === message.channelId && m.messageId === message.messageId)) current.messages.push(message);
   const unsent = [...(current.unsent ?? [])];
   const at = unsent.indexOf(name);
   if (at >= 0) unsent.splice(at, 1);

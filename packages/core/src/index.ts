@@ -34,4 +34,6 @@ export * from './teleport/credentials.js';
 export * from './teleport/identity-file.js';
 export * from './teleport/grpc-client.js';
 export * from './teleport/alpn-credentials.js';
+export * from './teleport/proxy-env.js';
+export { CONN_UPGRADE_ENV, connUpgradeFromEnv } from './teleport/conn-upgrade.js';
 export * from './teleport/version.js';

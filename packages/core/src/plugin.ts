@@ -216,6 +216,8 @@ class RunningPlugin<Section> implements EnginePlugin {
       claimLeaseMs: deps.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS,
       openRequests: this.#openRequests,
       scheduleRecheck: (id, at) => this.#scheduleRecheck(id, at),
+      stopping: this.#stopping.signal,
+      hardStop: this.#hardStop.signal,
       onRuleEvent: (event, eventLog) => rules.handleEvent(event, eventLog),
     });
     const queue = new KeyedQueue({

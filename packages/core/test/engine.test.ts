@@ -1,5 +1,6 @@
 // The request state machine end to end: sandbox Auth server over mTLS gRPC, the real
 // createPlugin, and a recording messenger in place of a chat service.
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
 import { decodeRecord } from '@tap/core';
@@ -143,5 +144,24 @@ describe('recipients that fail', () => {
     expect(m.sendsOf(id).map((s) => s.to.name)).toStrictEqual(['#ok']);
     expect(log.find('Failure when fetching recipient, continuing anyway')[0]?.recipient).toBe('#gone');
     expect(log.find('Failed to post message')[0]?.recipient).toBe('#broken');
+  });
+});
+
+describe('Teleport unreachable right after a send', () => {
+  it('keeps retrying the plugin-data record instead of posting the message again later', async () => {
+    const messenger = new RecordingMessenger();
+    const { m, log } = await start({ messenger, recipients: { '*': ['#ops'] }, deps: { claimLeaseMs: 200 } });
+    messenger.holdSends();
+    const id = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] });
+    await eventually(() => stored(id)?.claim); // claimed; the send is held
+    sandbox.faults.rejectNext('UpdatePluginData', grpc.status.UNAVAILABLE, 3);
+    messenger.releaseSends();
+    await eventually(() => stored(id)?.messages.length === 1 && !stored(id)?.claim, 10_000, 'the message recorded');
+    expect(log.find('Could not record a sent message in plugin data yet, retrying')).toHaveLength(3);
+    expect(log.has('Recorded the sent message in plugin data')).toBe(true);
+    // A later event for the request (a review) must not take the announcement over again.
+    await sandbox.review(id, { author: 'bob@example.com', state: 'APPROVED' });
+    await m.waitFor(() => m.replies.length > 0 || m.updates.length > 0);
+    expect(m.sendsOf(id)).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@
  *   approve <id> [reason…] | deny <id> [reason…] | promote <id> | expire <id>
  *   list | get <id> | data <id> <plugin> | quit
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type Sandbox, startSandbox } from './index.js';
@@ -19,8 +19,12 @@ export interface SandboxCliIo {
 }
 
 const USAGE = `usage: tap-sandbox start [--dir DIR] [--port PORT] [--cluster NAME] [--user PLUGIN_USER] [--proxy-public-addr HOST:PORT] [--thresholds N]
+                         [--web-proxy PORT [--web-proxy-mode alpn|strip-alpn]]
 Starts a sandbox cluster, writes DIR/identity (an identity file) and DIR/auth.{key,crt,cas}
-for PLUGIN_USER (default access-plugin), then reads commands from stdin:
+for PLUGIN_USER (default access-plugin), then reads commands from stdin.
+--web-proxy also starts a Proxy with TLS routing on PORT (0: any) and writes its web CA to
+DIR/web-ca.pem; strip-alpn puts an ALPN-stripping load balancer in front of it.
+Commands:
   create <user> <role[,role…]> [reason…]      review <id> <author> approve|deny [reason…]
   approve <id> [reason…]   deny <id> [reason…]   promote <id>   expire <id>
   list   get <id>   data <id> <plugin>   quit
@@ -95,6 +99,11 @@ export async function runSandboxCli(argv: string[], io: SandboxCliIo = { input: 
   const dir = resolve(opts.get('dir') ?? 'sandbox-credentials');
   const user = opts.get('user') ?? 'access-plugin';
   const threshold = Number(opts.get('thresholds') ?? 1);
+  const proxyMode = opts.get('web-proxy-mode') ?? 'alpn';
+  if (proxyMode !== 'alpn' && proxyMode !== 'strip-alpn') {
+    out(`tap-sandbox: --web-proxy-mode must be alpn or strip-alpn, not "${proxyMode}"`);
+    return 1;
+  }
   const sandbox = await startSandbox({
     clusterName: opts.get('cluster') ?? 'sandbox.test',
     port: Number(opts.get('port') ?? 0),
@@ -108,6 +117,12 @@ export async function runSandboxCli(argv: string[], io: SandboxCliIo = { input: 
   out(`Sandbox cluster "${sandbox.clusterName}" is running.`);
   out(`  [teleport] addr = "${sandbox.authAddr}"`);
   out(`  identity = "${join(dir, 'identity')}"   (or client_key/client_crt/root_cas = ${join(dir, 'auth')}.{key,crt,cas})`);
+  if (opts.has('web-proxy')) {
+    const front = await sandbox.startProxy({ port: Number(opts.get('web-proxy')), stripAlpn: proxyMode === 'strip-alpn' });
+    await writeFile(join(dir, 'web-ca.pem'), front.webCaPem);
+    out(`Proxy with TLS routing${proxyMode === 'strip-alpn' ? ' behind an ALPN-stripping load balancer' : ''}:`);
+    out(`  [teleport] addr = "${front.addr}"   with SSL_CERT_FILE=${join(dir, 'web-ca.pem')}`);
+  }
   out('Type commands (create, review, approve, deny, promote, expire, list, get, data, quit):');
   const lines = createInterface({ input: io.input, terminal: false });
   for await (const line of lines) {

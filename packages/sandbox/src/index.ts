@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ADMIN_PERMISSIONS, AuthServer, type Faults, PLUGIN_PERMISSIONS, type Permissions } from './auth-server.js';
 import { type ClusterPki, type CredentialOptions, issueCredentials, writeIdentityFile, writeTbotDir, writeTlsFiles } from './credentials.js';
 import { createCa, issueCert } from './pki.js';
+import { type ProxyFront, type ProxyFrontOptions, startProxyFront } from './proxy-front.js';
 import { createSshCa } from './ssh-cert.js';
 import { ClusterStore, type RequestRecord, type RuleRecord } from './store.js';
 
@@ -15,6 +16,8 @@ export type { RequestRecord, RuleRecord } from './store.js';
 export type { CredentialOptions } from './credentials.js';
 export { identityFileText, issueCredentials } from './credentials.js';
 export { runCommand, runSandboxCli, type SandboxCliIo } from './cli.js';
+export { type ProxyFront, type ProxyFrontOptions, parseClientHelloAlpn } from './proxy-front.js';
+export { type ConnectProxy, type ConnectProxyOptions, startConnectProxy } from './http-connect-proxy.js';
 
 export interface SandboxOptions {
   clusterName?: string;
@@ -60,6 +63,11 @@ export interface Sandbox {
   pluginData(id: string, plugin: string): Record<string, string> | undefined;
   /** Seeds plugin data, e.g. as a Go daemon would have written it. */
   setPluginData(id: string, plugin: string, data: Record<string, string>): void;
+  /**
+   * Starts a Proxy in front of this Auth server: TLS routing by ALPN, `/webapi/find`, the
+   * connection upgrade (see proxy-front.ts). Closed with the sandbox.
+   */
+  startProxy(options?: Omit<ProxyFrontOptions, 'clusterName' | 'authAddr' | 'serverVersion' | 'webCa'>): Promise<ProxyFront>;
   /** Stops and restarts the gRPC server on the same port; cluster state is kept. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -127,6 +135,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     endWatchStreams: () => auth.endWatchStreams(),
   });
 
+  const fronts: ProxyFront[] = [];
+  let webCa: ReturnType<typeof createCa> | undefined;
   const sandbox: Sandbox = {
     clusterName,
     get authAddr() {
@@ -180,12 +190,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       entries.set(plugin, { ...data });
       store.pluginData.set(id, entries);
     },
+    async startProxy(o = {}) {
+      // One web CA per cluster, so a Proxy restarted in a test keeps the certificate trusted.
+      webCa ??= createCa(`web.${clusterName}`, 'web');
+      const front = await startProxyFront({ ...o, webCa: await webCa, clusterName, serverVersion: options.serverVersion ?? '18.0.0', authAddr: () => `127.0.0.1:${port}` });
+      fronts.push(front);
+      return front;
+    },
     async restart() {
       await shutdown();
       await listen();
     },
     stop: shutdown,
-    close: shutdown,
+    async close() {
+      await Promise.all(fronts.splice(0).map((f) => f.close()));
+      await shutdown();
+    },
   };
   return sandbox;
 }

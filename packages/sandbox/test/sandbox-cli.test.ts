@@ -38,6 +38,23 @@ describe('tap-sandbox start', () => {
     expect(await readFile(join(dir, 'auth.crt'), 'utf8')).toContain('BEGIN CERTIFICATE');
   });
 
+  it('starts a TLS-routing Proxy behind an ALPN-stripping load balancer on request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tap-sandbox-'));
+    dirs.push(dir);
+    const input = new PassThrough();
+    let output = '';
+    const done = runSandboxCli(['start', '--dir', dir, '--cluster', 'lb.test', '--web-proxy', '0', '--web-proxy-mode', 'strip-alpn'], { input, output: { write: (s: string) => (output += s) } });
+    const proxyAddr = await eventually(() => /Proxy with TLS routing behind an ALPN-stripping load balancer:\n {2}\[teleport\] addr = "([^"]+)"/.exec(output)?.[1], 10_000, 'the proxy address');
+    const config: TeleportConfig = { addr: proxyAddr, identity: join(dir, 'identity'), refreshIdentity: false, refreshIdentityIntervalMs: 60_000 };
+    const log = new CapturedLog();
+    const { client, ping } = await connectTeleport(config, { log: log.logger, env: { SSL_CERT_FILE: join(dir, 'web-ca.pem') } });
+    expect(ping.clusterName).toBe('lb.test');
+    expect(log.find('Connected to Teleport')[0]?.path).toBe('through the proxy (TLS routing, connection upgrade)');
+    client.close();
+    input.write('quit\n');
+    expect(await done).toBe(0);
+  });
+
   it('prints usage and exits 1 without a command', async () => {
     let output = '';
     expect(await runSandboxCli([], { input: new PassThrough(), output: { write: (s: string) => (output += s) } })).toBe(1);

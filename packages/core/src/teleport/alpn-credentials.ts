@@ -2,10 +2,12 @@
  * gRPC channel credentials that perform the TLS handshake themselves, so the ClientHello can
  * carry Teleport's routing ALPN (`teleport-auth@<hex(cluster)>.teleport.cluster.local`, then
  * `h2`) — stock grpc-js always offers only `h2`. Uses grpc-js internals (`_createSecureConnector`),
- * so @grpc/grpc-js is pinned exactly and `teleport-alpn.test.ts` checks the ALPN on the wire.
+ * so @grpc/grpc-js is pinned exactly and `connect-paths.test.ts` checks the ALPN on the wire.
+ * With a `tunnel`, the TLS runs inside what it returns (the connection upgrade).
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 
 type CreateConnector = grpc.ChannelCredentials['_createSecureConnector'];
@@ -15,11 +17,12 @@ export class AlpnChannelCredentials extends grpc.ChannelCredentials {
   constructor(
     private readonly tlsOptions: tls.ConnectionOptions,
     private readonly callCredentials?: grpc.CallCredentials,
+    private readonly tunnel?: (socket: Socket) => Promise<Duplex>,
   ) {
     super();
   }
   override compose(cc: grpc.CallCredentials): grpc.ChannelCredentials {
-    return new AlpnChannelCredentials(this.tlsOptions, this.callCredentials ? this.callCredentials.compose(cc) : cc);
+    return new AlpnChannelCredentials(this.tlsOptions, this.callCredentials ? this.callCredentials.compose(cc) : cc, this.tunnel);
   }
   _isSecure(): boolean {
     return true;
@@ -30,15 +33,18 @@ export class AlpnChannelCredentials extends grpc.ChannelCredentials {
   _createSecureConnector(...[, , callCredentials]: Parameters<CreateConnector>): SecureConnector {
     const cc = callCredentials ?? this.callCredentials ?? grpc.credentials.createEmpty();
     const options = this.tlsOptions;
+    const tunnel = this.tunnel;
     return {
-      connect: (socket: Socket) =>
-        new Promise((resolve, reject) => {
-          const secure = tls.connect({ ...options, socket }, () => {
-            if (secure.authorized) resolve({ socket: secure, secure: true });
+      connect: async (socket: Socket) => {
+        const transport = tunnel ? await tunnel(socket) : socket;
+        return new Promise((resolve, reject) => {
+          const secure = tls.connect({ ...options, socket: transport }, () => {
+            if (secure.authorized) resolve({ socket: secure as unknown as Socket, secure: true });
             else reject(secure.authorizationError ?? new Error('TLS authorization failed'));
           });
           secure.once('error', reject);
-        }),
+        });
+      },
       waitForReady: () => Promise.resolve(),
       getCallCredentials: () => cc,
       destroy: () => {},

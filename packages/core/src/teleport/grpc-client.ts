@@ -6,9 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import { TeleportError, type GrpcCode } from '../errors.js';
 import { AlpnChannelCredentials, authRouteAlpn } from './alpn-credentials.js';
 import type { AccessRequestListFilter, TeleportClient, WatchKindSpec, WatchStream } from './client.js';
+import { upgradeConnection } from './conn-upgrade.js';
 import { toAccessRequest, toPing, toRule, toWatchEvent } from './convert.js';
 import type { TlsCredentials } from './credentials.js';
+import { splitHostPort } from './dial.js';
 import { teleportServices } from './proto.js';
+import type { HttpProxy } from './proxy-env.js';
 import type { AccessMonitoringRule, AccessRequest, AccessReview, PingInfo, ResourceDetails, ResourceId, RoleInfo, UserInfo, WatchEvent } from './types.js';
 
 /** SNI and verified name of every Teleport Auth server certificate. */
@@ -31,18 +34,40 @@ export function channelOptions(): grpc.ChannelOptions {
   };
 }
 
-/** How to reach the Auth server. */
-export type Route = { kind: 'direct'; addr: string } | { kind: 'alpn'; addr: string; clusterName: string };
+/**
+ * How to reach the Auth server: directly, or through the Proxy's TLS router with the
+ * `teleport-auth@` ALPN (inside the connection upgrade when a load balancer strips ALPN);
+ * `httpProxy` when HTTPS_PROXY applies (grpc-js then dials it with CONNECT).
+ */
+export type Route =
+  | { kind: 'direct'; addr: string; httpProxy?: HttpProxy }
+  | { kind: 'alpn'; addr: string; clusterName: string; httpProxy?: HttpProxy; upgrade?: { webCa?: string } };
+
+/** grpc-js's target and options for a route: the proxy decision is ours (`proxy-env.ts`), not grpc-js's. */
+function routeTarget(route: Route): { target: string; options: grpc.ChannelOptions } {
+  const options: grpc.ChannelOptions = { ...channelOptions(), 'grpc.enable_http_proxy': 0 };
+  const p = route.httpProxy;
+  if (!p) return { target: route.addr, options };
+  options['grpc.http_connect_target'] = `dns:${route.addr}`;
+  if (p.userinfo) options['grpc.http_connect_creds'] = p.userinfo;
+  return { target: `${p.host.includes(':') ? `[${p.host}]` : p.host}:${p.port}`, options };
+}
 
 function channelCredentials(route: Route, creds: TlsCredentials): grpc.ChannelCredentials {
   if (route.kind === 'direct') return grpc.credentials.createSsl(Buffer.from(creds.caPem), Buffer.from(creds.keyPem), Buffer.from(creds.certPem));
-  return new AlpnChannelCredentials({
-    ca: creds.caPem,
-    key: creds.keyPem,
-    cert: creds.certPem,
-    servername: API_DOMAIN,
-    ALPNProtocols: [authRouteAlpn(route.clusterName), 'h2'],
-  });
+  const upgrade = route.upgrade;
+  const [host, port] = splitHostPort(route.addr, 443);
+  return new AlpnChannelCredentials(
+    {
+      ca: creds.caPem,
+      key: creds.keyPem,
+      cert: creds.certPem,
+      servername: API_DOMAIN,
+      ALPNProtocols: [authRouteAlpn(route.clusterName), 'h2'],
+    },
+    undefined,
+    upgrade ? (socket) => upgradeConnection(host, port, { socket, ...(upgrade.webCa ? { ca: upgrade.webCa } : {}) }) : undefined,
+  );
 }
 
 const CODE_NAMES = Object.fromEntries(Object.entries(grpc.status).filter(([, v]) => typeof v === 'number').map(([k, v]) => [v, k])) as Record<number, GrpcCode>;
@@ -77,12 +102,13 @@ export class GrpcTeleportClient implements TeleportClient {
   #open(creds: TlsCredentials): Services {
     const { AuthService, AccessMonitoringRulesService, UsersService } = teleportServices();
     const c = channelCredentials(this.route, creds);
-    const auth = new AuthService(this.route.addr, c, channelOptions());
+    const { target, options } = routeTarget(this.route);
+    const auth = new AuthService(target, c, options);
     const channelOverride = auth.getChannel();
     return {
       auth,
-      rules: new AccessMonitoringRulesService(this.route.addr, c, { ...channelOptions(), channelOverride }),
-      users: new UsersService(this.route.addr, c, { ...channelOptions(), channelOverride }),
+      rules: new AccessMonitoringRulesService(target, c, { ...options, channelOverride }),
+      users: new UsersService(target, c, { ...options, channelOverride }),
     };
   }
 

@@ -59,6 +59,8 @@ export interface TestPluginOptions<Section> {
   /** Replaces the channel's messenger; default a new RecordingMessenger when no channel is given. */
   messenger?: Messenger;
   recipients?: RecipientsMap;
+  /** `[teleport] addr` (default the sandbox's Auth address), e.g. a sandbox Proxy's. */
+  addr?: string;
   /** Teleport user the plugin signs in as (default `access-plugin`). */
   user?: string;
   /** Roles of that user (default `["access-plugin"]`). */
@@ -99,7 +101,7 @@ export async function startTestPlugin<Section = Record<string, never>>(options: 
   const config: PluginConfig<Section> = {
     file: join(dir, 'teleport-test.toml'),
     teleport: {
-      addr: options.sandbox.authAddr,
+      addr: options.addr ?? options.sandbox.authAddr,
       identity: identityPath,
       refreshIdentity: options.refreshIdentity ?? false,
       refreshIdentityIntervalMs: options.refreshIdentityIntervalMs ?? 60_000,
