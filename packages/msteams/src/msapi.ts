@@ -20,7 +20,7 @@ import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, type Context, GraphError, type Middleware, ResponseType } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import connector from 'botframework-connector';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
 import { type ChannelApiMetrics, type ChannelContext, ChannelApiError, DecorrelatedBackoff, sleep } from '@tap/core';
 import type { MsTeamsSection } from './config.js';
 
@@ -190,16 +190,19 @@ class EntraTokens {
   }
 }
 
-/** The last middleware of the Graph client: fetch over HTTPS, trusting `ca_file` as well. */
+/**
+ * The last middleware of the Graph client: fetch over HTTPS, trusting `ca_file` as well, through
+ * HTTPS_PROXY / NO_PROXY when set (as the Azure SDK pipelines of the other two services do).
+ */
 class HttpsFetch implements Middleware {
-  readonly #dispatcher: Agent | undefined;
-  constructor(dispatcher: Agent | undefined) {
+  readonly #dispatcher: EnvHttpProxyAgent;
+  constructor(dispatcher: EnvHttpProxyAgent) {
     this.#dispatcher = dispatcher;
   }
   async execute(context: Context): Promise<void> {
     const url = typeof context.request === 'string' ? context.request : context.request.url;
     try {
-      const init = { ...(context.options as Record<string, unknown>), ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}) };
+      const init = { ...(context.options as Record<string, unknown>), dispatcher: this.#dispatcher };
       context.response = (await undiciFetch(context.request as string, init as Parameters<typeof undiciFetch>[1])) as unknown as Response;
     } catch (err) {
       if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err;
@@ -218,7 +221,7 @@ export class MsApi {
   readonly #tokens: EntraTokens;
   readonly #graph: Client;
   readonly #connector: Connector;
-  readonly #dispatcher: Agent | undefined;
+  readonly #dispatcher: EnvHttpProxyAgent;
 
   constructor(section: MsTeamsSection, log: Logger, metrics?: ChannelApiMetrics) {
     this.#s = section;
@@ -228,7 +231,7 @@ export class MsApi {
     const ca = section.caPem ? [...defaultCas(), section.caPem] : undefined;
     const tls = ca ? { ca } : undefined;
     this.#tokens = new EntraTokens(section, tls);
-    this.#dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
+    this.#dispatcher = new EnvHttpProxyAgent(tls ? { connect: tls, requestTls: tls, proxyTls: tls } : {});
 
     const graph = new URL(section.graphEndpoint);
     const segments = graph.pathname.split('/').filter(Boolean);
@@ -268,7 +271,7 @@ export class MsApi {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher?.close();
+    await this.#dispatcher.close();
   }
 
   /** One call with our retries: 429 after Retry-After, 5xx after backoff, until `signal` ends. */

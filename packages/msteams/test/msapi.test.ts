@@ -188,6 +188,28 @@ describe('Microsoft APIs through the SDKs', () => {
   });
 });
 
+describe('secrets', () => {
+  it('no error of the client, logged with its causes, carries the secret or a token', async () => {
+    const { api, log } = client();
+    const errors: unknown[] = [];
+    const keep = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => void errors.push(e));
+    await keep(api.postActivity('19:nope@thread.tacv2', activity('x'), signal()));
+    await keep(api.chatOf(lead, 'nope', signal()));
+    fake.failNext('GET /v1.0/users', 400, 1);
+    await keep(api.userIdByEmail('lead@example.com', signal()));
+    await keep(client({ appSecret: `${fake.appSecret}-old` }).api.teamsApp(signal()));
+    await keep(client({ caPem: undefined }).api.teamsApp(signal()));
+    await keep(client({ loginEndpoint: 'https://127.0.0.1:1' }).api.teamsApp(signal()));
+    expect(errors).toHaveLength(6);
+    for (const err of errors) log.logger.error({ err }, 'failed');
+    const text = JSON.stringify(log.lines);
+    expect(text).toContain('cannot reach https://127.0.0.1:1: ECONNREFUSED');
+    expect(text).not.toContain(fake.appSecret);
+    for (const token of fake.issuedTokens()) expect(text).not.toContain(token);
+    expect(text).not.toMatch(/client_secret|Bearer /i);
+  });
+});
+
 describe('[msapi] endpoints and ca_file', () => {
   const toml = (extra: string) => `[teleport]\naddr = "127.0.0.1:3025"\nidentity = "/tmp/x"\n[msapi]\napp_id = "a"\napp_secret = "s"\ntenant_id = "t"\nteams_app_id = "x"\n${extra}\n[role_to_recipients]\n"*" = ["a@example.com"]\n`;
 

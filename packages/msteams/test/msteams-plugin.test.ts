@@ -3,6 +3,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type IncomingMessage, createServer } from 'node:http';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -110,6 +113,16 @@ describe('a request in Teams', () => {
   });
 });
 
+/** `teleport-msteams validate -c config lead@example.com` in a child process (the built dist/). */
+function spawnValidate(config: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'validate', '-c', config, 'lead@example.com'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, out })));
+}
+
 describe('validate and uninstall', () => {
   async function configFile(name: string, teamsAppId = fake.teamsAppId, caFile = fake.caFile): Promise<string> {
     const identity = join(dir, `${name}.id`);
@@ -149,21 +162,50 @@ describe('validate and uninstall', () => {
 
   it('a child process trusts the service through NODE_EXTRA_CA_CERTS, and only then', async () => {
     const config = await configFile('extra-ca', fake.teamsAppId, '');
-    const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-    const spawnValidate = (env: Record<string, string>) => {
-      const child = spawn(process.execPath, [bin, 'validate', '-c', config, 'lead@example.com'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      return new Promise<{ code: number | null; out: string }>((resolve) => child.on('close', (code) => resolve({ code, out })));
-    };
-    const trusted = await spawnValidate({ NODE_EXTRA_CA_CERTS: fake.caFile });
+    const trusted = await spawnValidate(config, { NODE_EXTRA_CA_CERTS: fake.caFile });
     expect(trusted.out).toContain('Check your MS Teams!');
     expect(trusted.code).toBe(0);
-    const untrusted = await spawnValidate({});
+    const untrusted = await spawnValidate(config, {});
     expect(untrusted.out).toContain(`cannot reach ${fake.url}: `);
     expect(untrusted.out).toContain('add its CA with [msapi] ca_file or NODE_EXTRA_CA_CERTS');
     expect(untrusted.code).toBe(1);
+  });
+
+  it('every Microsoft call of a child process goes through HTTPS_PROXY', async () => {
+    const tunnels: string[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    proxy.listen(0, '127.0.0.1');
+    await once(proxy, 'listening');
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const config = await configFile('proxied', fake.teamsAppId, '');
+      const from = fake.calls.length;
+      const connections = fake.connections;
+      const { code, out } = await spawnValidate(config, { NODE_EXTRA_CA_CERTS: fake.caFile, HTTPS_PROXY: proxyUrl, NO_PROXY: '' });
+      expect(out).toContain('Check your MS Teams!');
+      expect(code).toBe(0);
+      const target = new URL(fake.url).host;
+      expect(tunnels.length).toBeGreaterThanOrEqual(3); // Entra ID, Graph, the connector
+      expect(new Set(tunnels)).toStrictEqual(new Set([target]));
+      // No connection bypassed the proxy.
+      expect(fake.connections - connections).toBe(tunnels.length);
+      const kinds = new Set(fake.calls.slice(from).map((c) => (c.includes(' /v1.0/') ? 'graph' : c.includes('/v3/') ? 'bot' : 'login')));
+      expect(kinds).toStrictEqual(new Set(['login', 'graph', 'bot']));
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 
   it('uninstall removes the app for every configured user', async () => {

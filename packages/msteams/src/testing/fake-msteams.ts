@@ -70,6 +70,8 @@ export class FakeMsTeams {
   readonly requests: FakeTeamsCall[] = [];
   /** Whether the app is in the org catalog (uploaded). */
   appUploaded = true;
+  /** TCP connections accepted so far. */
+  connections = 0;
   /** Lifetime of issued tokens, in seconds. */
   tokenLifetime = 3599;
   readonly #server: Server;
@@ -94,6 +96,7 @@ export class FakeMsTeams {
     this.caFile = join(this.#dir, 'ca.pem');
     writeFileSync(this.caFile, tls.caPem);
     this.#server = createServer({ cert: tls.certPem, key: tls.keyPem }, (req, res) => void this.#handle(req, res));
+    this.#server.on('connection', () => void this.connections++);
   }
 
   static async start(): Promise<FakeMsTeams> {
@@ -140,6 +143,11 @@ export class FakeMsTeams {
    */
   failNext(match: string, status: number, times = 1, retryAfter?: number): void {
     for (let i = 0; i < times; i++) this.#failures.push({ status, retryAfter, match });
+  }
+
+  /** Every access token issued so far (for tests that check none leaks into logs). */
+  issuedTokens(): string[] {
+    return [...this.#tokens.keys()];
   }
 
   /** Drops the injected failures not served yet; returns how many there were. */
