@@ -74,7 +74,7 @@ export const CHANNELS = {
       return fake;
     },
     config: (f) =>
-      `preload = true\n\n[msapi]\napp_id = "${f.appId}"\napp_secret = "${f.appSecret}"\ntenant_id = "${f.tenantId}"\nteams_app_id = "${f.teamsAppId}"\nlogin_endpoint = "${f.url}"\ngraph_endpoint = "${f.graphUrl}"\nbot_endpoint = "${f.url}"\n\n[role_to_recipients]\n"*" = ["${f.channel}"]\n`,
+      `preload = true\n\n[msapi]\napp_id = "${f.appId}"\napp_secret = "${f.appSecret}"\ntenant_id = "${f.tenantId}"\nteams_app_id = "${f.teamsAppId}"\nlogin_endpoint = "${f.url}"\ngraph_endpoint = "${f.graphUrl}"\nbot_endpoint = "${f.url}"\nca_file = "${f.caFile}"\n\n[role_to_recipients]\n"*" = ["${f.channel}"]\n`,
     posted: (f) => f.activitiesTo('Access Requests').length,
     resolved: (f) => f.activitiesTo('Access Requests').some((a) => a.edits.some((e) => JSON.stringify(e).includes('APPROVED'))),
   },

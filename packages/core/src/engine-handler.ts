@@ -19,6 +19,7 @@
 import type { Logger } from 'pino';
 import type { Messenger, Recipient, RequestStatus, RequestView, SentMessage, UpdateReason } from './channel.js';
 import { DecorrelatedBackoff } from './backoff.js';
+import { LookupCache } from './lookup-cache.js';
 import { TeleportError } from './errors.js';
 import type { AccessRequestData, ResolutionTag } from './plugin-data.js';
 import { type Claim, type RequestRecord, type RequestStateStore, RetryLater, type RecordEntry } from './request-state.js';
@@ -60,8 +61,11 @@ export const RECORD_RETRY_MS = 120_000;
 export class RequestHandler {
   readonly #o: RequestHandlerOptions;
 
+  readonly #lookups: LookupCache;
+
   constructor(options: RequestHandlerOptions) {
     this.#o = options;
+    this.#lookups = new LookupCache(options.client);
   }
 
   /** Handles one event; errors are logged here, never thrown (events are not retried). */
@@ -84,8 +88,12 @@ export class RequestHandler {
     const req = event.request;
     const reqLog = log.child({ request_id: req.id, request_op: 'put', request_state: req.state });
     try {
-      if (req.state === 'PENDING') await this.onPending(req, reqLog, signal);
-      else if (req.state === 'APPROVED' || req.state === 'DENIED' || req.state === 'PROMOTED') await this.onResolved(req, reqLog, signal);
+      // What is known of the plugin data already: none for a request just created (the claim is
+      // a compare-and-swap against empty, so being wrong costs one read), or the catch-up listing's.
+      const listed = event.stored !== undefined ? (this.#o.store.fromRaw(event.stored) ?? null) : undefined;
+      const fresh = !event.replayed && req.reviews.length === 0;
+      if (req.state === 'PENDING') await this.onPending(req, reqLog, signal, listed !== undefined ? listed : fresh ? null : undefined);
+      else if (req.state === 'APPROVED' || req.state === 'DENIED' || req.state === 'PROMOTED') await this.onResolved(req, reqLog, signal, listed);
       else reqLog.warn('Unknown request state');
     } catch (err) {
       if (isNotFound(err)) reqLog.debug({ err }, 'Request no longer exists');
@@ -93,8 +101,9 @@ export class RequestHandler {
     }
   }
 
-  async onPending(req: AccessRequest, log: Logger, signal: AbortSignal): Promise<void> {
-    let entry = await this.#announce(req, await this.#o.store.read(req.id, signal), log, signal);
+  /** `known`: the plugin data if already at hand (null: none), else undefined to read it. */
+  async onPending(req: AccessRequest, log: Logger, signal: AbortSignal, known?: RecordEntry | null): Promise<void> {
+    let entry = await this.#announce(req, known !== undefined ? (known ?? undefined) : await this.#o.store.read(req.id, signal), log, signal);
     if (!entry || entry.state.request.resolution) return;
     if (entry.state.messages.length) this.#o.openRequests.add(req.id);
     if (req.reviews.length > entry.state.request.reviewsCount) {
@@ -106,8 +115,8 @@ export class RequestHandler {
     }
   }
 
-  async onResolved(req: AccessRequest, log: Logger, signal: AbortSignal): Promise<void> {
-    let entry = await this.#settled(req.id, log, signal);
+  async onResolved(req: AccessRequest, log: Logger, signal: AbortSignal, known?: RecordEntry | null): Promise<void> {
+    let entry = await this.#settled(req.id, log, signal, known);
     if (!entry) return;
     if (req.reviews.length > entry.state.request.reviewsCount) entry = (await this.#postReviews(req, entry, log, signal)).entry;
     const tag = req.state as Exclude<ResolutionTag, '' | 'EXPIRED'>;
@@ -174,8 +183,8 @@ export class RequestHandler {
   }
 
   /** Waits out a live broadcast of another replica before a resolution. */
-  async #settled(id: string, log: Logger, signal: AbortSignal): Promise<RecordEntry | undefined> {
-    let entry = await this.#o.store.read(id, signal);
+  async #settled(id: string, log: Logger, signal: AbortSignal, known?: RecordEntry | null): Promise<RecordEntry | undefined> {
+    let entry = known !== undefined ? (known ?? undefined) : await this.#o.store.read(id, signal);
     if (!entry) {
       log.debug('Failed to update messages: plugin data is missing');
       return undefined;
@@ -229,22 +238,23 @@ export class RequestHandler {
     let records: Promise<void> = Promise.resolve();
     // A message is out: losing its record would post it again after the lease, so a write that
     // fails on a connection problem is retried until Teleport is back (or the plugin is stopped).
-    const recordUntil = AbortSignal.any([this.#o.hardStop, AbortSignal.timeout(RECORD_RETRY_MS)]);
+    // (The longer deadline is made only when needed: a timer per announcement would pile up.)
     const record = (name: string, message?: SentMessage) => {
       const write = async () => {
-        const backoff = new DecorrelatedBackoff({ baseMs: 100, capMs: 2_000 });
-        let retried = false;
+        let until: AbortSignal | undefined;
+        let backoff: DecorrelatedBackoff | undefined;
         for (;;) {
           try {
-            const result = await store.update(req.id, (current) => recordSend(current, name, message), recordUntil, latest);
+            const result = await store.update(req.id, (current) => recordSend(current, name, message), until ?? signal, latest);
             if (result) latest = result;
-            if (retried) log.info({ recipient: name }, 'Recorded the sent message in plugin data');
+            if (until) log.info({ recipient: name }, 'Recorded the sent message in plugin data');
             return;
           } catch (err) {
-            if (!isConnectionProblem(err) || recordUntil.aborted || this.#o.stopping.aborted) throw err;
+            until ??= AbortSignal.any([this.#o.hardStop, AbortSignal.timeout(RECORD_RETRY_MS)]);
+            backoff ??= new DecorrelatedBackoff({ baseMs: 100, capMs: 2_000 });
+            if (!isConnectionProblem(err) || until.aborted || this.#o.stopping.aborted) throw err;
             log.warn({ err, recipient: name }, 'Could not record a sent message in plugin data yet, retrying');
-            retried = true;
-            await backoff.wait(AbortSignal.any([recordUntil, this.#o.stopping])).catch(() => Promise.reject(err));
+            await backoff.wait(AbortSignal.any([until, this.#o.stopping])).catch(() => Promise.reject(err));
           }
         }
       };
@@ -277,7 +287,7 @@ export class RequestHandler {
   async #requestData(req: AccessRequest, log: Logger, signal: AbortSignal): Promise<AccessRequestData> {
     const [resources, loginsByRole] = await Promise.all([
       resolveResourceNames(this.#o.client, req, signal),
-      resolveLoginsByRole(this.#o.client, req, log, signal),
+      resolveLoginsByRole(this.#lookups, req, log, signal),
     ]);
     return {
       user: req.user,

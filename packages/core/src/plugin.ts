@@ -230,7 +230,18 @@ class RunningPlugin<Section> implements EnginePlugin {
         eventKey(event),
         async () => {
           const started = performance.now();
-          await handler.handle(event, log, AbortSignal.any([AbortSignal.timeout(handlerTimeoutMs), this.#hardStop.signal]));
+          // One controller and one cleared timer per event: AbortSignal.timeout/any would leave a
+          // live timer and signal behind for every event until it fires.
+          const controller = new AbortController();
+          const timer = setTimeout(() => controller.abort(new Error(`handler timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
+          const hardStop = () => controller.abort(this.#hardStop.signal.reason);
+          this.#hardStop.signal.addEventListener('abort', hardStop, { once: true });
+          try {
+            await handler.handle(event, log, controller.signal);
+          } finally {
+            clearTimeout(timer);
+            this.#hardStop.signal.removeEventListener('abort', hardStop);
+          }
           this.stats.handled(performance.now() - started);
         },
         this.#stopping.signal,
@@ -255,7 +266,7 @@ class RunningPlugin<Section> implements EnginePlugin {
         } else {
           rules.load(this.#stopping.signal);
         }
-        if (deps.catchUp !== false) this.#startCatchUp(client, dispatch);
+        if (deps.catchUp !== false) this.#startCatchUp(client, store, dispatch);
       },
     });
     return { client, messenger, watcher, queue };
@@ -263,12 +274,12 @@ class RunningPlugin<Section> implements EnginePlugin {
 
   #dispatch: ((event: WatchEvent) => Promise<void>) | undefined;
 
-  #startCatchUp(client: TeleportClient, push: (event: WatchEvent) => Promise<void>): void {
+  #startCatchUp(client: TeleportClient, store: RequestStateStore, push: (event: WatchEvent) => Promise<void>): void {
     this.#catchUp?.abort();
     const controller = new AbortController();
     this.#catchUp = controller;
     const signal = AbortSignal.any([controller.signal, this.#stopping.signal]);
-    reconcile({ client, openRequests: this.#openRequests, push, log: this.#log, signal }).then(
+    reconcile({ client, store, openRequests: this.#openRequests, push, log: this.#log, signal }).then(
       () => this.stats.catchUps++,
       (err) => {
         if (!signal.aborted) this.#log.warn({ err }, 'Failed to catch up on access requests');
@@ -295,7 +306,7 @@ class RunningPlugin<Section> implements EnginePlugin {
     if (!started || !this.#dispatch || this.#stopping.signal.aborted) return;
     try {
       const [request] = await started.client.listAccessRequests({ id }, this.#stopping.signal);
-      if (request) await this.#dispatch({ type: 'PUT', kind: 'access_request', request });
+      if (request) await this.#dispatch({ type: 'PUT', kind: 'access_request', request, replayed: true });
     } catch (err) {
       if (!this.#stopping.signal.aborted) this.#log.warn({ err, request_id: id }, 'Failed to recheck access request');
     }

@@ -1,25 +1,26 @@
 /**
  * Catch-up after every (re)connection — beyond what the Go plugins do. WatchEvents replays
  * nothing, so whatever happened while the plugin was stopped or disconnected is recovered by
- * listing:
+ * listing, with two calls whatever the backlog: every access request, and every plugin-data
+ * entry of this plugin (GetPluginData without a resource).
  *
- * - every access request is fed through the same per-request queue as a synthetic PUT, so a
- *   request created while away is announced, new reviews are replied to, and a resolution is
- *   shown — all guarded by plugin data, so nothing is posted twice;
- * - requests this process knows to have open messages (learned from events and earlier
- *   listings) that are no longer listed were deleted while away: each gets a synthetic DELETE
- *   and its messages are marked EXPIRED.
- *
- * Limit: the set of open requests lives in memory. After a restart, a request deleted while
- * the plugin was down cannot be found (Teleport offers no listing of plugin data by plugin), so
- * its messages keep their last state.
+ * - every access request is fed through the same per-request queue as a synthetic PUT carrying
+ *   its entry as listed, so a request created while away is announced, new reviews are replied
+ *   to, and a resolution is shown — all guarded by plugin data (compare-and-swap), so nothing is
+ *   posted twice even when the listed entry is already out of date;
+ * - an entry with unresolved messages whose request is no longer listed was deleted (expired)
+ *   while away, also across a restart: it gets a synthetic DELETE and its messages are marked
+ *   EXPIRED. Requests this process knew to be open count too, when listing entries is refused.
  */
 import type { Logger } from 'pino';
+import type { RecordEntry, RequestStateStore } from './request-state.js';
 import type { TeleportClient } from './teleport/client.js';
 import type { WatchEvent } from './teleport/types.js';
 
 export interface ReconcileOptions {
   client: TeleportClient;
+  /** Lists this plugin's entries. */
+  store: Pick<RequestStateStore, 'readAll'>;
   /** Ids of requests with unresolved messages; read once, before listing. */
   openRequests: ReadonlySet<string>;
   /** Queues a synthetic event (resolves when accepted: backpressure). */
@@ -33,21 +34,32 @@ export interface ReconcileResult {
   deleted: number;
 }
 
+const isOpen = (entry: RecordEntry) => entry.state.messages.length > 0 && !entry.state.request.resolution;
+
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
-  const { client, push, signal } = options;
+  const { client, push, signal, log } = options;
   const candidates = new Set(options.openRequests);
-  const requests = await client.listAccessRequests(undefined, signal);
+  const [requests, entries] = await Promise.all([
+    client.listAccessRequests(undefined, signal),
+    options.store.readAll(signal).catch((err) => {
+      if (signal.aborted) throw err;
+      log.debug({ err }, 'Could not list plugin data; reading it request by request');
+      return undefined;
+    }),
+  ]);
+  for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
   // Oldest first, so a backlog is announced in the order it was requested.
   requests.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
   for (const request of requests) {
     signal.throwIfAborted();
     candidates.delete(request.id);
-    await push({ type: 'PUT', kind: 'access_request', request });
+    const stored = entries ? (entries.get(request.id)?.raw ?? null) : undefined;
+    await push({ type: 'PUT', kind: 'access_request', request, replayed: true, ...(stored !== undefined ? { stored } : {}) });
   }
   for (const id of candidates) {
     signal.throwIfAborted();
     await push({ type: 'DELETE', kind: 'access_request', name: id });
   }
-  options.log.debug({ listed: requests.length, deleted: candidates.size }, 'Caught up on access requests');
+  log.debug({ listed: requests.length, deleted: candidates.size }, 'Caught up on access requests');
   return { listed: requests.length, deleted: candidates.size };
 }

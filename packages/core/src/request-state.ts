@@ -162,15 +162,34 @@ export class RequestStateStore {
     return { raw, state: decodeRecord(raw, this.#layout) };
   }
 
+  /** An entry from raw plugin data already at hand (e.g. listed); undefined when empty. */
+  fromRaw(raw: Record<string, string> | null): RecordEntry | undefined {
+    if (!raw || Object.keys(raw).length === 0) return undefined;
+    return { raw, state: decodeRecord(raw, this.#layout) };
+  }
+
+  /** Every entry of this plugin, by request id; entries that cannot be decoded are left out. */
+  async readAll(signal?: AbortSignal): Promise<Map<string, RecordEntry>> {
+    const out = new Map<string, RecordEntry>();
+    for (const [id, raw] of await this.#client.listPluginData(this.#plugin, signal)) {
+      try {
+        out.set(id, { raw, state: decodeRecord(raw, this.#layout) });
+      } catch {
+        // Unreadable: the handler reads and reports it itself.
+      }
+    }
+    return out;
+  }
+
   /**
-   * Creates the entry only if there is none (the claim). Every key being set is expected to be
-   * empty, so of two racing writers exactly one succeeds. Returns the new entry, or undefined
-   * when an entry already existed or another writer won.
+   * Creates the entry only if there is none (the claim): every key this store manages is
+   * expected to be empty, so an existing entry (ours, or a Go daemon's) makes the write fail,
+   * and of two racing writers exactly one succeeds. Returns the new entry, or undefined when an
+   * entry already existed or another writer won.
    */
   async create(requestId: string, state: RequestRecord, signal?: AbortSignal): Promise<RecordEntry | undefined> {
-    if (await this.read(requestId, signal)) return undefined;
     const set = encodeRecord(state, this.#layout);
-    const expect = Object.fromEntries(Object.keys(set).map((k) => [k, '']));
+    const expect = Object.fromEntries([...new Set([...this.#managedKeys, ...Object.keys(set)])].map((k) => [k, '']));
     try {
       await this.#client.updatePluginData(requestId, this.#plugin, set, expect, signal);
     } catch (err) {
@@ -200,7 +219,7 @@ export class RequestStateStore {
       entry ??= await this.read(requestId, signal);
       if (!entry) return undefined;
       try {
-        const next = modify(structuredClone(entry.state));
+        const next = modify(cloneRecord(entry.state));
         const set = next ? this.#diff(entry.raw, encodeRecord(next, this.#layout)) : {};
         if (!next || Object.keys(set).length === 0) return { ...entry, previous: entry.state, written: false };
         await this.#client.updatePluginData(requestId, this.#plugin, set, this.#expect(entry.raw), signal);
@@ -246,4 +265,20 @@ function withoutEmpty(map: Record<string, string>): Record<string, string> {
 /** The stored map after a `Set`: "" deletes. */
 function applySet(raw: Record<string, string>, set: Record<string, string>): Record<string, string> {
   return withoutEmpty({ ...raw, ...set });
+}
+
+/** A deep copy of a state for `modify` to change (structuredClone is several times slower). */
+function cloneRecord(state: RequestRecord): RequestRecord {
+  return {
+    ...state,
+    request: {
+      ...state.request,
+      roles: [...state.request.roles],
+      resources: [...state.request.resources],
+      ...(state.request.suggestedReviewers ? { suggestedReviewers: [...state.request.suggestedReviewers] } : {}),
+    },
+    messages: state.messages.map((m) => ({ ...m })),
+    ...(state.claim ? { claim: { ...state.claim } } : {}),
+    ...(state.unsent ? { unsent: [...state.unsent] } : {}),
+  };
 }

@@ -37,31 +37,28 @@ export async function resolveResourceNames(client: TeleportClient, request: Acce
  * skipped with a warning (undefined); without `user.read` templates stay unexpanded.
  */
 export async function resolveLoginsByRole(
-  client: TeleportClient,
+  client: Pick<TeleportClient, 'getRole' | 'getUser'>,
   request: AccessRequest,
   log: Logger,
   signal?: AbortSignal,
 ): Promise<Record<string, string[]> | undefined> {
   if (request.roles.length === 0) return undefined;
-  let traits: Record<string, string[]> | undefined;
-  try {
-    traits = (await client.getUser(request.user, signal)).traits;
-  } catch (err) {
-    log.warn({ err }, 'Missing permissions to apply user traits to login roles, please add user.read to the associated role');
-  }
+  const user = client.getUser(request.user, signal).then(
+    (u) => u.traits,
+    (err) => {
+      log.warn({ err }, 'Missing permissions to apply user traits to login roles, please add user.read to the associated role');
+      return undefined;
+    },
+  );
+  // A role deleted since the request was made is shown without logins.
+  const roles = request.roles.map((role) => client.getRole(role, signal).catch((err) => (err instanceof TeleportError && err.isNotFound ? undefined : Promise.reject(err))));
   const out: Record<string, string[]> = {};
   try {
-    for (const role of request.roles) {
-      let info;
-      try {
-        info = await client.getRole(role, signal);
-      } catch (err) {
-        // A role deleted since the request was made: show it without logins.
-        if (err instanceof TeleportError && err.isNotFound) continue;
-        throw err;
-      }
-      out[role] = traits ? applyTraitsToLogins(info.allowLogins, traits) : info.allowLogins;
-    }
+    const [traits, infos] = await Promise.all([user, Promise.all(roles)]);
+    request.roles.forEach((role, i) => {
+      const info = infos[i];
+      if (info) out[role] = traits ? applyTraitsToLogins(info.allowLogins, traits) : info.allowLogins;
+    });
   } catch (err) {
     if (err instanceof TeleportError && err.isAccessDenied) {
       log.warn({ err }, 'Missing permissions to get logins by role, please add role.read to the associated role');

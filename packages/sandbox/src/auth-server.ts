@@ -84,13 +84,18 @@ export class AuthServer {
       WatchEvents: (call: grpc.ServerWritableStream<any, any>) => this.#watch(call),
       GetPluginData: wrap('GetPluginData', (_u, p, req) => {
         this.#need(p.readRequests, 'read', 'access_plugin_data');
+        const item = (name: string, data: Record<string, string>) => ({ Kind: 'plugin_data', SubKind: 'access_request', Version: 'v3', Metadata: { Name: name }, Spec: { Entries: { [req.Plugin]: { Data: data } } } });
+        if (!req.Resource) {
+          // Teleport ranges over every entry of the kind when no resource is named.
+          const all: unknown[] = [];
+          for (const id of this.o.store.pluginData.keys()) {
+            const data = this.o.store.getPluginData(id, req.Plugin);
+            if (data) all.push(item(id, data));
+          }
+          return { PluginData: all };
+        }
         const data = this.o.store.getPluginData(req.Resource, req.Plugin);
-        if (!data) return { PluginData: [] };
-        return {
-          PluginData: [
-            { Kind: 'plugin_data', SubKind: 'access_request', Version: 'v3', Metadata: { Name: req.Resource }, Spec: { Entries: { [req.Plugin]: { Data: data } } } },
-          ],
-        };
+        return { PluginData: data ? [item(req.Resource, data)] : [] };
       }),
       UpdatePluginData: wrap('UpdatePluginData', (_u, p, req) => {
         this.#need(p.writePluginData, 'update', 'access_plugin_data');
@@ -249,13 +254,34 @@ export class AuthServer {
 
   /** Certificate fingerprint → user: parsing the DER on every call was half the sandbox's CPU under load. */
   readonly #userByCert = new Map<string, string>();
+  readonly #userBySocket = new WeakMap<object, string>();
+
+  /**
+   * The TLS socket a call came in on. Reading the peer certificate costs milliseconds per call
+   * (grpc-js rebuilds it from the socket each time), so the caller is remembered per connection;
+   * a connection's client certificate cannot change. Reaches into grpc-js (pinned exactly).
+   */
+  #socketOf(call: any): object | undefined {
+    let c = call?.call;
+    for (let i = 0; c && i < 8; i++) {
+      const socket = c.stream?.session?.socket;
+      if (socket) return socket;
+      c = c.nextCall;
+    }
+    return undefined;
+  }
 
   #caller(call: any): string {
-    const cert = call.getAuthContext?.()?.sslPeerCertificate;
-    let user: string = cert?.fingerprint256 ? (this.#userByCert.get(cert.fingerprint256) ?? '') : '';
+    const socket = this.#socketOf(call);
+    let user = socket ? (this.#userBySocket.get(socket) ?? '') : '';
     if (!user) {
-      user = cert?.raw ? userFromCertificate(cert.raw) : (cert?.subject?.CN ?? '');
-      if (cert?.fingerprint256) this.#userByCert.set(cert.fingerprint256, user);
+      const cert = call.getAuthContext?.()?.sslPeerCertificate;
+      user = cert?.fingerprint256 ? (this.#userByCert.get(cert.fingerprint256) ?? '') : '';
+      if (!user) {
+        user = cert?.raw ? userFromCertificate(cert.raw) : (cert?.subject?.CN ?? '');
+        if (cert?.fingerprint256) this.#userByCert.set(cert.fingerprint256, user);
+      }
+      if (user && socket) this.#userBySocket.set(socket, user);
     }
     if (!user) throw err(grpc.status.PERMISSION_DENIED, 'access denied: no client certificate');
     this.callers.push(user);

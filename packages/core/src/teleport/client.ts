@@ -39,6 +39,8 @@ export interface TeleportClient {
   watchEvents(kinds: WatchKindSpec[], options?: { allowPartialSuccess?: boolean }): WatchStream;
   /** The plugin's entry for one access request, or undefined when it has none. */
   getPluginData(requestId: string, plugin: string, signal?: AbortSignal): Promise<Record<string, string> | undefined>;
+  /** Every access request's entry of `plugin`, by request id (GetPluginData with no resource). */
+  listPluginData(plugin: string, signal?: AbortSignal): Promise<Map<string, Record<string, string>>>;
   /**
    * Compare-and-swap write. Rejects with `TeleportError` code `FAILED_PRECONDITION`
    * (`isCompareFailed`) when `expect` does not match. A `set` value of "" deletes the key.

@@ -194,6 +194,18 @@ export class GrpcTeleportClient implements TeleportClient {
     return item?.Spec?.Entries?.[plugin]?.Data ?? undefined;
   }
 
+  async listPluginData(plugin: string, signal?: AbortSignal): Promise<Map<string, Record<string, string>>> {
+    // An empty Resource lists every access request's entry (Teleport ranges over the kind).
+    const res = await this.#unary<any>('auth', 'GetPluginData', { Kind: 'access_request', Resource: '', Plugin: plugin }, signal, 60_000);
+    const out = new Map<string, Record<string, string>>();
+    for (const item of res.PluginData ?? []) {
+      const data = item?.Spec?.Entries?.[plugin]?.Data;
+      const name = item?.Metadata?.Name;
+      if (name && data && Object.keys(data).length) out.set(name, data);
+    }
+    return out;
+  }
+
   async updatePluginData(requestId: string, plugin: string, set: Record<string, string>, expect: Record<string, string>, signal?: AbortSignal): Promise<void> {
     await this.#unary('auth', 'UpdatePluginData', { Kind: 'access_request', Resource: requestId, Plugin: plugin, Set: set, Expect: expect }, signal);
   }

@@ -80,7 +80,11 @@ export interface AccessMonitoringRule {
 /** One event of a WatchEvents stream, narrowed to what the plugins use. */
 export type WatchEvent =
   | { type: 'INIT'; confirmedKinds?: string[] }
-  | { type: 'PUT'; kind: 'access_request'; request: AccessRequest }
+  /**
+   * `replayed`: made up by the plugin (catch-up listing, a re-check), not read from the stream;
+   * `stored`: the plugin's entry as listed with it (null: none), when known.
+   */
+  | { type: 'PUT'; kind: 'access_request'; request: AccessRequest; replayed?: boolean; stored?: Record<string, string> | null }
   | { type: 'PUT'; kind: 'access_monitoring_rule'; rule: AccessMonitoringRule }
   | { type: 'DELETE'; kind: string; name: string }
   | { type: 'PUT'; kind: 'unknown'; name: string };
