@@ -8,7 +8,7 @@
 // so the memory figures are the plugin's alone. Exits 1 when a target is missed.
 //   pnpm bench [--quick]      (--quick: smaller counts, targets scaled where they are rates)
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -110,6 +110,19 @@ async function worker() {
             byName.set(name, (byName.get(name) ?? 0) + r);
           }
           const top = [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k.split('/').pop()}:${(v / 1024).toFixed(0)}`).join(' ');
+          const buckets = new Map();
+          for (const m of smaps) {
+            const head = m.split('\n')[0].split(/\s+/);
+            if (head[5]) continue;
+            const [a, b] = head[0].split('-').map((x) => parseInt(x, 16));
+            const size = Math.round((b - a) / 1024);
+            const r = Number(/\nRss:\s+(\d+)/.exec(m)?.[1] ?? 0);
+            const e = buckets.get(size) ?? [0, 0];
+            buckets.set(size, [e[0] + 1, e[1] + r]);
+          }
+          console.error('anon by size(KB): count/rssMB', [...buckets.entries()].sort((x, y) => y[1][1] - x[1][1]).slice(0, 8).map(([k, [c, r]]) => `${k}:${c}/${(r / 1024).toFixed(0)}`).join(' '));
+          const hs = v8.getHeapStatistics();
+          console.error('heapstats MB', JSON.stringify(Object.fromEntries(Object.entries(hs).filter(([k]) => /size|memory/.test(k)).map(([k, v]) => [k, Math.round(v / 1048576)]))));
           console.error('memory', { rss: rss >> 20, heapUsed: heapUsed >> 20, external: external >> 20, arrayBuffers }, spaces, '|', top);
         }
         reply({ type: 'memory', rss, heapUsed, sent });
@@ -131,8 +144,11 @@ async function main() {
     ? { latencySeconds: 5, backlog: 1_000, total: 10_000 }
     : { latencySeconds: 30, backlog: 10_000, total: 100_000 };
   const RATE = 50;
-  // Extra Node flags for the plugin process, e.g. --node-flags="--max-semi-space-size=8".
-  const nodeFlags = (process.argv.find((a) => a.startsWith('--node-flags='))?.slice('--node-flags='.length) ?? '').split(' ').filter(Boolean);
+  // Node flags of the plugin process: the shipped ones (deploy/node-options.json), or
+  // --node-flags="…" instead ("" for Node's defaults).
+  const flagArg = process.argv.find((a) => a.startsWith('--node-flags='));
+  const shipped = JSON.parse(readFileSync(join(ROOT, 'deploy/node-options.json'), 'utf8')).execArgv;
+  const nodeFlags = flagArg ? flagArg.slice('--node-flags='.length).split(' ').filter(Boolean) : shipped;
   const MB = 1024 * 1024;
   const { startSandbox } = await load('packages/sandbox/dist/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'tap-bench-'));

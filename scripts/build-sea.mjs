@@ -42,13 +42,20 @@ function protoDescriptor() {
 
 // Optional modules some dependencies try to load inside try/catch; a SEA can only require
 // built-ins, so they are replaced by an empty module instead of producing a warning.
+// `debug` is called unconditionally by some (the Azure SDK's proxy agents), so it becomes a
+// silent logger factory rather than an empty module.
 const OPTIONAL = ['bufferutil', 'utf-8-validate', 'supports-color', 'encoding', 'pino-pretty', 'aws-crt', 'debug'];
+const STUBS = {
+  debug:
+    'const d = () => Object.assign(() => {}, { enabled: false, extend: () => d(), log: () => {} }); ' +
+    'module.exports = Object.assign(d, { default: d, enable() {}, disable: () => "", enabled: () => false });',
+};
 const emptyModule = {
   name: 'optional-empty',
   setup(build) {
     const filter = new RegExp(`^(${OPTIONAL.join('|')})$`);
     build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-empty' }));
-    build.onLoad({ filter: /.*/, namespace: 'optional-empty' }, () => ({ contents: 'module.exports = {};' }));
+    build.onLoad({ filter: /.*/, namespace: 'optional-empty' }, (args) => ({ contents: STUBS[args.path] ?? 'module.exports = {};' }));
   },
 };
 
@@ -87,7 +94,8 @@ for (const plugin of plugins) {
 
   const blob = join(bundleDir, `teleport-${plugin}.blob`);
   const seaConfig = join(bundleDir, `teleport-${plugin}.sea.json`);
-  writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  const { execArgv } = JSON.parse(readFileSync(join(ROOT, 'deploy/node-options.json'), 'utf8'));
+  writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv }));
   execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'ignore' });
 
   const binary = join(binDir, `teleport-${plugin}`);
