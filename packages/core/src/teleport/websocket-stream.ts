@@ -28,31 +28,55 @@ export function encodeClientFrame(opcode: number, payload: Buffer): Buffer {
   return Buffer.concat([header, mask, body]);
 }
 
-export class WebSocketStream extends Duplex {
-  #buf: Buffer = Buffer.alloc(0);
-  #closed = false;
+/** A byte stream carried in frames over `socket`: subclasses parse and write the framing. */
+abstract class FramedStream extends Duplex {
+  protected buf: Buffer = Buffer.alloc(0);
 
-  constructor(
-    private readonly socket: Duplex,
-    head: Buffer = Buffer.alloc(0),
-  ) {
+  constructor(protected readonly socket: Duplex) {
     super();
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.once('end', () => this.push(null));
     socket.once('error', (err) => this.destroy(err));
     socket.once('close', () => this.destroy());
-    if (head.length) this.#onData(head);
   }
 
-  #onData(chunk: Buffer): void {
-    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
+  /** Parses what arrived; pushes payloads (pausing the socket when the reader is full). */
+  protected abstract onFrames(): void;
+
+  protected onBytes(chunk: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.onFrames();
+  }
+
+  protected deliver(payload: Buffer): void {
+    if (payload.length && !this.push(payload)) this.socket.pause();
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
+  }
+}
+
+export class WebSocketStream extends FramedStream {
+  #closed = false;
+
+  constructor(socket: Duplex, head: Buffer = Buffer.alloc(0)) {
+    super(socket);
+    if (head.length) this.onBytes(head);
+  }
+
+  protected onFrames(): void {
     for (;;) {
       const frame = this.#nextFrame();
-      if (!frame) return;
-      if (frame === 'error') return;
+      if (!frame || frame === 'error') return;
       const { opcode, payload } = frame;
       if (opcode === OP.binary || opcode === OP.text || opcode === OP.continuation) {
-        if (payload.length && !this.push(payload)) this.socket.pause();
+        this.deliver(payload);
       } else if (opcode === OP.ping) {
         this.socket.write(encodeClientFrame(OP.pong, payload));
       } else if (opcode === OP.close) {
@@ -67,7 +91,7 @@ export class WebSocketStream extends Duplex {
   }
 
   #nextFrame(): { opcode: number; payload: Buffer } | 'error' | undefined {
-    const b = this.#buf;
+    const b = this.buf;
     if (b.length < 2) return undefined;
     const opcode = b[0]! & 0x0f;
     const masked = (b[1]! & 0x80) !== 0;
@@ -92,12 +116,8 @@ export class WebSocketStream extends Duplex {
     if (b.length < off + len) return undefined;
     const payload = Buffer.from(b.subarray(off, off + len));
     if (maskKey) for (let i = 0; i < len; i++) payload[i] = payload[i]! ^ maskKey[i & 3]!;
-    this.#buf = b.subarray(off + len);
+    this.buf = b.subarray(off + len);
     return { opcode, payload };
-  }
-
-  override _read(): void {
-    this.socket.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -114,46 +134,27 @@ export class WebSocketStream extends Duplex {
     }
     cb();
   }
-
-  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
-    this.socket.destroy();
-    cb(err);
-  }
 }
 
 /**
  * Teleport's legacy `alpn-ping` framing (servers before v17 that answer the upgrade without
  * WebSocket): each write is a 4-byte big-endian length then the bytes; length 0 is a ping.
  */
-export class PingConnStream extends Duplex {
-  #buf: Buffer = Buffer.alloc(0);
-
-  constructor(
-    private readonly socket: Duplex,
-    head: Buffer = Buffer.alloc(0),
-  ) {
-    super();
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.once('end', () => this.push(null));
-    socket.once('error', (err) => this.destroy(err));
-    socket.once('close', () => this.destroy());
-    if (head.length) this.#onData(head);
+export class PingConnStream extends FramedStream {
+  constructor(socket: Duplex, head: Buffer = Buffer.alloc(0)) {
+    super(socket);
+    if (head.length) this.onBytes(head);
   }
 
-  #onData(chunk: Buffer): void {
-    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
-    while (this.#buf.length >= 4) {
-      const len = this.#buf.readUInt32BE(0);
+  protected onFrames(): void {
+    while (this.buf.length >= 4) {
+      const len = this.buf.readUInt32BE(0);
       if (len > MAX_FRAME) return void this.destroy(new Error('ping-conn frame too large'));
-      if (this.#buf.length < 4 + len) return;
-      const payload = this.#buf.subarray(4, 4 + len);
-      this.#buf = this.#buf.subarray(4 + len);
-      if (len && !this.push(Buffer.from(payload))) this.socket.pause();
+      if (this.buf.length < 4 + len) return;
+      const payload = Buffer.from(this.buf.subarray(4, 4 + len));
+      this.buf = this.buf.subarray(4 + len);
+      this.deliver(payload);
     }
-  }
-
-  override _read(): void {
-    this.socket.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -165,10 +166,5 @@ export class PingConnStream extends Duplex {
   override _final(cb: (err?: Error | null) => void): void {
     this.socket.end();
     cb();
-  }
-
-  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
-    this.socket.destroy();
-    cb(err);
   }
 }
