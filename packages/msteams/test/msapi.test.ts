@@ -21,19 +21,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const section = (over: Partial<MsTeamsSection> = {}): MsTeamsSection => ({
-  preload: false,
-  appId: fake.appId,
-  appSecret: fake.appSecret,
-  tenantId: fake.tenantId,
-  teamsAppId: fake.teamsAppId,
-  region: 'emea',
-  loginEndpoint: fake.url,
-  graphEndpoint: fake.graphUrl,
-  botEndpoint: fake.url,
-  caPem: fake.caPem,
-  ...over,
-});
+const section = (over: Partial<MsTeamsSection> = {}): MsTeamsSection => fake.section(over);
 
 function client(over: Partial<MsTeamsSection> = {}) {
   const log = new CapturedLog();

@@ -37,19 +37,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
-const section = (over: Partial<MsTeamsSection> = {}): MsTeamsSection => ({
-  preload: false,
-  appId: fake.appId,
-  appSecret: fake.appSecret,
-  tenantId: fake.tenantId,
-  teamsAppId: fake.teamsAppId,
-  region: 'emea',
-  loginEndpoint: fake.url,
-  graphEndpoint: fake.graphUrl,
-  botEndpoint: fake.url,
-  caPem: fake.caPem,
-  ...over,
-});
+const section = (over: Partial<MsTeamsSection> = {}): MsTeamsSection => fake.section(over);
 
 async function start(recipients: Record<string, string[]>, over: Partial<MsTeamsSection> = {}) {
   const p = await startTestPlugin<MsTeamsSection>({ sandbox, channel: msteams, section: section(over), recipients, user: 'msteams-plugin' });

@@ -27,6 +27,7 @@ import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MsTeamsSection } from '../config.js';
 import { makeTestTls } from './test-pki.js';
 
 export const FAKE_GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
@@ -105,6 +106,23 @@ export class FakeMsTeams {
     await once(fake.#server, 'listening');
     fake.url = `https://127.0.0.1:${(fake.#server.address() as AddressInfo).port}`;
     return fake;
+  }
+
+  /** A `[msapi]` section pointed at this fake (trusting its CA). */
+  section(over: Partial<MsTeamsSection> = {}): MsTeamsSection {
+    return {
+      preload: false,
+      appId: this.appId,
+      appSecret: this.appSecret,
+      tenantId: this.tenantId,
+      teamsAppId: this.teamsAppId,
+      region: 'emea',
+      loginEndpoint: this.url,
+      graphEndpoint: this.graphUrl,
+      botEndpoint: this.url,
+      caPem: this.caPem,
+      ...over,
+    };
   }
 
   get graphUrl(): string {
