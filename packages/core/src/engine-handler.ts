@@ -24,6 +24,7 @@ import { TeleportError } from './errors.js';
 import type { AccessRequestData, ResolutionTag } from './plugin-data.js';
 import { type Claim, type RequestRecord, type RequestStateStore, RetryLater, type RecordEntry } from './request-state.js';
 import { type ViewContext, buildRequestView, buildStoredView, resolveLoginsByRole, resolveResourceNames } from './request-view.js';
+import type { OpenRequests } from './reconcile.js';
 import type { Router } from './routing.js';
 import type { PluginStats } from './engine-stats.js';
 import type { TeleportClient } from './teleport/client.js';
@@ -41,7 +42,7 @@ export interface RequestHandlerOptions {
   /** Age after which another replica's unfinished claim may be taken over, in ms. */
   claimLeaseMs: number;
   /** Ids of requests with messages that are not resolved yet (for catch-up of deletions). */
-  openRequests: Set<string>;
+  openRequests: Pick<OpenRequests, 'add' | 'delete'>;
   /** Asks for the request to be handled again at `atMs` (epoch ms). */
   scheduleRecheck(requestId: string, atMs: number): void;
   /** Aborts when the plugin begins to stop: no new retries after that. */

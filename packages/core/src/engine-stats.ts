@@ -24,6 +24,8 @@ export class PluginStats {
   catchUps = 0;
   handlerMsTotal = 0;
   handlerMsMax = 0;
+  /** Memory given back after a burst (`memory-trim.ts`). */
+  memoryTrims = 0;
 
   constructor(
     readonly channel: string,

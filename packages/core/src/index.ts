@@ -13,6 +13,7 @@ export * from './metrics.js';
 export * from './http-server.js';
 export * from './backoff.js';
 export * from './keyed-queue.js';
+export * from './memory-trim.js';
 export * from './plugin-data.js';
 export * from './plugin-data-codecs.js';
 export * from './request-state.js';

@@ -20,10 +20,11 @@ import { PluginStats } from './engine-stats.js';
 import { PluginError } from './errors.js';
 import type { Readiness } from './http-server.js';
 import { DEFAULT_MAX_CONCURRENCY, KeyedQueue } from './keyed-queue.js';
+import { IdleMemoryTrimmer, type MemoryTrimOptions } from './memory-trim.js';
 import type { PluginMetrics } from './metrics.js';
 import { channelMessageCodec } from './plugin-data-codecs.js';
 import type { Plugin, PluginDeps } from './plugin-types.js';
-import { reconcile } from './reconcile.js';
+import { OpenRequests, reconcile } from './reconcile.js';
 import { DEFAULT_CLAIM_LEASE_MS, RequestStateStore } from './request-state.js';
 import { type RecipientSource, Router } from './routing.js';
 import { connectTeleport } from './teleport/connect.js';
@@ -66,6 +67,8 @@ export interface EngineDeps extends PluginDeps {
   catchUp?: boolean;
   /** How long a new watch stream may take to deliver INIT (default 15 000 ms). */
   watchInitTimeoutMs?: number;
+  /** Returning memory after a burst (`memory-trim.ts`); `false` turns it off. */
+  memoryTrim?: MemoryTrimOptions | false;
 }
 
 /** A running plugin with its live counters. */
@@ -100,7 +103,8 @@ class RunningPlugin<Section> implements EnginePlugin {
   readonly #stopping = new AbortController();
   /** Aborts in-flight handlers once the stop budget is spent. */
   readonly #hardStop = new AbortController();
-  readonly #openRequests = new Set<string>();
+  readonly #openRequests = new OpenRequests();
+  readonly #trimmer: IdleMemoryTrimmer | undefined;
   readonly #rechecks = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   #resolveDone!: () => void;
   #rejectDone!: (err: unknown) => void;
@@ -117,6 +121,17 @@ class RunningPlugin<Section> implements EnginePlugin {
     this.#log = deps.log ?? pino({ base: { plugin: channel.name } }, pino.destination(2));
     this.instanceId = deps.instanceId ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
     this.stats = new PluginStats(channel.name, deps.metrics);
+    if (deps.memoryTrim !== false) {
+      const options = deps.memoryTrim ?? {};
+      this.#trimmer = new IdleMemoryTrimmer({
+        ...options,
+        onTrim: (ms) => {
+          this.stats.memoryTrims++;
+          this.#log.debug({ duration_ms: Math.round(ms) }, 'Returned unused memory after a burst');
+          options.onTrim?.(ms);
+        },
+      });
+    }
     this.done = new Promise((resolve, reject) => {
       this.#resolveDone = resolve;
       this.#rejectDone = reject;
@@ -145,6 +160,8 @@ class RunningPlugin<Section> implements EnginePlugin {
     this.#ready = true;
     this.stats.ready(true);
     this.#log.info('Plugin is ready');
+    // Startup leaves garbage behind too (protos, TLS, module loading): trim once it is quiet.
+    this.#trimmer?.activity();
     this.#started.watcher.done.then(
       () => {},
       async (err) => {
@@ -243,6 +260,7 @@ class RunningPlugin<Section> implements EnginePlugin {
             this.#hardStop.signal.removeEventListener('abort', hardStop);
           }
           this.stats.handled(performance.now() - started);
+          this.#trimmer?.activity();
         },
         this.#stopping.signal,
       );
@@ -280,7 +298,11 @@ class RunningPlugin<Section> implements EnginePlugin {
     this.#catchUp = controller;
     const signal = AbortSignal.any([controller.signal, this.#stopping.signal]);
     reconcile({ client, store, openRequests: this.#openRequests, push, log: this.#log, signal }).then(
-      () => this.stats.catchUps++,
+      ({ entriesListed }) => {
+        // The cluster lists open entries itself: no need to remember them here.
+        this.#openRequests.tracking = !entriesListed;
+        this.stats.catchUps++;
+      },
       (err) => {
         if (!signal.aborted) this.#log.warn({ err }, 'Failed to catch up on access requests');
       },
@@ -339,6 +361,7 @@ class RunningPlugin<Section> implements EnginePlugin {
 
   /** Clears timers and closes what this plugin opened (not what `deps` passed in). */
   async #release(): Promise<void> {
+    this.#trimmer?.stop();
     for (const { timer } of this.#rechecks.values()) clearTimeout(timer);
     this.#rechecks.clear();
     this.#catchUp?.abort();

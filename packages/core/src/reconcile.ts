@@ -13,6 +13,8 @@
  *   EXPIRED. Requests this process knew to be open count too, when listing entries is refused.
  */
 import type { Logger } from 'pino';
+import { sleep } from './backoff.js';
+import { TeleportError } from './errors.js';
 import type { RecordEntry, RequestStateStore } from './request-state.js';
 import type { TeleportClient } from './teleport/client.js';
 import type { WatchEvent } from './teleport/types.js';
@@ -22,7 +24,7 @@ export interface ReconcileOptions {
   /** Lists this plugin's entries. */
   store: Pick<RequestStateStore, 'readAll'>;
   /** Ids of requests with unresolved messages; read once, before listing. */
-  openRequests: ReadonlySet<string>;
+  openRequests: Iterable<string>;
   /** Queues a synthetic event (resolves when accepted: backpressure). */
   push(event: WatchEvent): Promise<void>;
   log: Logger;
@@ -32,20 +34,76 @@ export interface ReconcileOptions {
 export interface ReconcileResult {
   listed: number;
   deleted: number;
+  /** Whether this plugin's entries could be listed (else only `openRequests` told what was open). */
+  entriesListed: boolean;
+}
+
+/**
+ * Ids of requests with unresolved messages, known to this process: the fallback for finding
+ * requests deleted while away when the cluster refuses to list plugin data. While listing works
+ * they are not kept (100 000 open requests would be ~9 MB for nothing).
+ */
+export class OpenRequests {
+  readonly #ids = new Set<string>();
+  #tracking = true;
+
+  get tracking(): boolean {
+    return this.#tracking;
+  }
+
+  set tracking(on: boolean) {
+    this.#tracking = on;
+    if (!on) this.#ids.clear();
+  }
+
+  add(id: string): void {
+    if (this.#tracking) this.#ids.add(id);
+  }
+
+  delete(id: string): void {
+    this.#ids.delete(id);
+  }
+
+  has(id: string): boolean {
+    return this.#ids.has(id);
+  }
+
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.#ids.values();
+  }
 }
 
 const isOpen = (entry: RecordEntry) => entry.state.messages.length > 0 && !entry.state.request.resolution;
+
+/**
+ * This plugin's entries, or undefined when the cluster refuses to list them (then each request's
+ * entry is read on its own). A connection problem is retried: while listing works, open requests
+ * are not remembered in memory, so a brief outage must not make a deletion go unnoticed.
+ */
+async function listEntries({ store, signal, log }: ReconcileOptions): Promise<Map<string, RecordEntry> | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.readAll(signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (attempt < LIST_ATTEMPTS && err instanceof TeleportError && err.recoverable) {
+        await sleep(250 * attempt, signal);
+        continue;
+      }
+      log.debug({ err }, 'Could not list plugin data; reading it request by request');
+      return undefined;
+    }
+  }
+}
+
+const LIST_ATTEMPTS = 3;
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const { client, push, signal, log } = options;
   const candidates = new Set(options.openRequests);
   const [requests, entries] = await Promise.all([
     client.listAccessRequests(undefined, signal),
-    options.store.readAll(signal).catch((err) => {
-      if (signal.aborted) throw err;
-      log.debug({ err }, 'Could not list plugin data; reading it request by request');
-      return undefined;
-    }),
+    listEntries(options),
   ]);
   for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
   // Oldest first, so a backlog is announced in the order it was requested.
@@ -61,5 +119,5 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     await push({ type: 'DELETE', kind: 'access_request', name: id });
   }
   log.debug({ listed: requests.length, deleted: candidates.size }, 'Caught up on access requests');
-  return { listed: requests.length, deleted: candidates.size };
+  return { listed: requests.length, deleted: candidates.size, entriesListed: entries !== undefined };
 }

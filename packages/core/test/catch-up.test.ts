@@ -1,7 +1,8 @@
-// Catch-up after downtime, beyond the Go daemons: what happened while the plugin was stopped —
-// requests created, reviewed, resolved or deleted — is found by listing requests and this
-// plugin's data once at start, and shown as if the plugin had been watching.
+// Catch-up after downtime, beyond the Go daemons: what happened while the plugin was stopped or
+// disconnected — requests created, reviewed, resolved or deleted — is found by listing requests
+// and this plugin's data after every connection, and shown as if the plugin had been watching.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
 import { startSandbox, type Sandbox } from '@tap/sandbox';
 import { RecordingMessenger, eventually, startTestPlugin } from '@tap/core/testing';
 
@@ -46,6 +47,51 @@ describe('a plugin that was stopped', () => {
       expect(second.log.find('Caught up on access requests')[0]).toMatchObject({ deleted: 1 });
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('a plugin that reconnects', () => {
+  // The stream drops and stays down (no INIT) while a request is deleted; catch-up must find out.
+  async function deleteWhileDisconnected(p: Awaited<ReturnType<typeof startTestPlugin>>, id: string, beforeReconnect: () => void) {
+    sandbox.faults.holdInit = true;
+    sandbox.faults.dropWatchStreams();
+    await eventually(() => p.plugin.readiness().ready === false, 10_000, 'the disconnection');
+    await sandbox.expire(id);
+    beforeReconnect();
+    sandbox.faults.holdInit = false;
+  }
+
+  it('retries a failed listing of plugin data, so a request deleted meanwhile is still shown expired', async () => {
+    const m = new RecordingMessenger();
+    const p = await startTestPlugin({ sandbox, messenger: m, recipients: { '*': ['#ops'] }, deps: { watchInitTimeoutMs: 300 } });
+    try {
+      const id = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] });
+      await eventually(() => announced(id), 10_000, 'the announcement');
+      await eventually(() => p.plugin.stats.catchUps === 1, 10_000, 'the first catch-up');
+      await deleteWhileDisconnected(p, id, () => sandbox.faults.rejectNext('GetPluginData', grpc.status.UNAVAILABLE, 1));
+      await m.waitFor(() => m.updatesOf(id).at(-1)?.view.status === 'EXPIRED', 15_000);
+      expect(p.log.has('Could not list plugin data; reading it request by request')).toBe(false);
+    } finally {
+      sandbox.faults.holdInit = false;
+      await p.stop();
+    }
+  });
+
+  it('remembers open requests itself when the cluster refuses to list plugin data', async () => {
+    sandbox.faults.rejectNext('GetPluginData', grpc.status.PERMISSION_DENIED, 1);
+    const m = new RecordingMessenger();
+    const p = await startTestPlugin({ sandbox, messenger: m, recipients: { '*': ['#ops'] }, deps: { watchInitTimeoutMs: 300 } });
+    try {
+      await eventually(() => p.plugin.stats.catchUps === 1, 10_000, 'the first catch-up');
+      const id = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] });
+      await eventually(() => announced(id), 10_000, 'the announcement');
+      await deleteWhileDisconnected(p, id, () => sandbox.faults.rejectNext('GetPluginData', grpc.status.PERMISSION_DENIED, 1));
+      await m.waitFor(() => m.updatesOf(id).at(-1)?.view.status === 'EXPIRED', 15_000);
+      expect(p.log.find('Could not list plugin data; reading it request by request')).toHaveLength(2);
+    } finally {
+      sandbox.faults.holdInit = false;
+      await p.stop();
     }
   });
 });

@@ -104,7 +104,7 @@ export class AuthServer {
       }),
       ListAccessRequests: wrap('ListAccessRequests', (_u, p, req) => {
         this.#need(p.readRequests, 'list', 'access_request');
-        const all = [...this.o.store.requests.values()].filter((r) => !req.Filter?.ID || r.id === req.Filter.ID).sort((a, b) => a.id.localeCompare(b.id));
+        const all = [...this.o.store.requests.values()].filter((r) => !req.Filter?.ID || r.id === req.Filter.ID).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
         const start = req.StartKey ? all.findIndex((r) => r.id > req.StartKey) : 0;
         const limit = req.Limit > 0 ? req.Limit : all.length;
         const page = start < 0 ? [] : all.slice(start, start + limit);

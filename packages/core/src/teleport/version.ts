@@ -22,7 +22,7 @@ export function compareVersions(a: string, b: string): number {
     if (q === undefined) return 1;
     const pn = /^\d+$/.test(p) ? Number(p) : NaN;
     const qn = /^\d+$/.test(q) ? Number(q) : NaN;
-    const d = !Number.isNaN(pn) && !Number.isNaN(qn) ? pn - qn : p.localeCompare(q);
+    const d = !Number.isNaN(pn) && !Number.isNaN(qn) ? pn - qn : p < q ? -1 : p > q ? 1 : 0; // semver: ASCII order
     if (d) return Math.sign(d);
   }
   return 0;
