@@ -9,131 +9,17 @@
 //   pnpm bench [--quick]      (--quick: smaller counts, targets scaled where they are rates)
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SCRIPT = fileURLToPath(import.meta.url);
 const load = (path) => import(pathToFileURL(join(ROOT, path)).href);
 /** A clock both processes share (ms since the epoch, sub-ms resolution). */
 const now = () => performance.timeOrigin + performance.now();
 
-if (process.argv.includes('--worker')) await worker();
-else await main();
-
-// ---------------------------------------------------------------------------------------------
-// The plugin process: one createPlugin at a time, driven by messages from the parent.
-
-async function worker() {
-  const { createPlugin } = await load('packages/core/dist/index.js');
-  const { RecordingMessenger, recordingChannel } = await load('packages/core/dist/testing/index.js');
-  const { pino } = createRequire(join(ROOT, 'packages/core/package.json'))('pino');
-
-  let sent = 0;
-  let reportEach = false;
-  let untilCount = Infinity;
-  const reply = (message) => process.send(message);
-
-  /** Records nothing (100 000 kept views would be the benchmark's memory, not the plugin's). */
-  class BenchMessenger extends RecordingMessenger {
-    async send(to, view, signal) {
-      const message = await super.send(to, view, signal);
-      this.sends.length = 0;
-      sent++;
-      if (reportEach) reply({ type: 'send', id: view.id, t: now() });
-      if (sent >= untilCount) {
-        untilCount = Infinity;
-        reply({ type: 'reached', count: sent, t: now() });
-      }
-      return message;
-    }
-  }
-
-  const log = pino({ level: 'info', base: { plugin: 'bench' } }, pino.destination({ dest: '/dev/null', sync: false }));
-  const messenger = new BenchMessenger();
-  let plugin;
-
-  process.on('message', async (msg) => {
-    switch (msg.cmd) {
-      case 'start': {
-        const config = {
-          file: 'bench.toml',
-          teleport: { addr: msg.addr, identity: msg.identity, refreshIdentity: false, refreshIdentityIntervalMs: 60_000 },
-          log: { output: '/dev/null', severity: 'info', format: 'json' },
-          http: {},
-          roleToRecipients: { '*': ['#bench'] },
-          section: {},
-          warnings: [],
-        };
-        plugin = createPlugin(recordingChannel('bench', messenger), config, { log, messenger, instanceId: 'bench' });
-        const t = now();
-        await plugin.start();
-        reply({ type: 'started', t, readyAt: now() });
-        break;
-      }
-      case 'caught-up': {
-        // Catch-up runs in the background after every connection; wait for it to finish.
-        while (plugin.stats.catchUps < 1) await new Promise((r) => setTimeout(r, 20));
-        reply({ type: 'caught-up' });
-        break;
-      }
-      case 'stop':
-        await plugin.stop();
-        plugin = undefined;
-        reply({ type: 'stopped' });
-        break;
-      case 'report':
-        reportEach = msg.each;
-        reply({ type: 'ok' });
-        break;
-      case 'until':
-        if (sent >= msg.count) reply({ type: 'reached', count: sent, t: now() });
-        else untilCount = msg.count;
-        break;
-      case 'memory': {
-        for (let i = 0; i < 3; i++) {
-          globalThis.gc?.();
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-        if (process.env.BENCH_DEBUG) {
-          const v8 = await import('node:v8');
-          const spaces = v8.getHeapSpaceStatistics().map((x) => `${x.space_name}:${(x.space_size / 1048576).toFixed(0)}`).join(' ');
-          const fs = await import('node:fs');
-          const smaps = fs.readFileSync('/proc/self/smaps', 'utf8').split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/);
-          const byName = new Map();
-          for (const m of smaps) {
-            const name = (m.split('\n')[0].split(/\s+/)[5] || '[anon]');
-            const r = Number(/\nRss:\s+(\d+)/.exec(m)?.[1] ?? 0);
-            byName.set(name, (byName.get(name) ?? 0) + r);
-          }
-          const top = [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k.split('/').pop()}:${(v / 1024).toFixed(0)}`).join(' ');
-          const buckets = new Map();
-          for (const m of smaps) {
-            const head = m.split('\n')[0].split(/\s+/);
-            if (head[5]) continue;
-            const [a, b] = head[0].split('-').map((x) => parseInt(x, 16));
-            const size = Math.round((b - a) / 1024);
-            const r = Number(/\nRss:\s+(\d+)/.exec(m)?.[1] ?? 0);
-            const e = buckets.get(size) ?? [0, 0];
-            buckets.set(size, [e[0] + 1, e[1] + r]);
-          }
-          console.error('anon by size(KB): count/rssMB', [...buckets.entries()].sort((x, y) => y[1][1] - x[1][1]).slice(0, 8).map(([k, [c, r]]) => `${k}:${c}/${(r / 1024).toFixed(0)}`).join(' '));
-          const hs = v8.getHeapStatistics();
-          console.error('heapstats MB', JSON.stringify(Object.fromEntries(Object.entries(hs).filter(([k]) => /size|memory/.test(k)).map(([k, v]) => [k, Math.round(v / 1048576)]))));
-          console.error('memory', { rss: rss >> 20, heapUsed: heapUsed >> 20, external: external >> 20, arrayBuffers }, spaces, '|', top);
-        }
-        reply({ type: 'memory', rss, heapUsed, sent });
-        break;
-      }
-      case 'exit':
-        process.exit(0);
-    }
-  });
-  reply({ type: 'hello' });
-}
+await main();
 
 // ---------------------------------------------------------------------------------------------
 // The driver: sandbox, load, measurements, table.
@@ -152,6 +38,9 @@ async function main() {
   const MB = 1024 * 1024;
   const { startSandbox } = await load('packages/sandbox/dist/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'tap-bench-'));
+  // The plugin process runs the engine bundled as the binaries ship it.
+  const workerBundle = join(dir, 'bench-worker.cjs');
+  await bundle({ entry: join(ROOT, 'scripts/bench-worker.mjs'), outfile: workerBundle });
 
   /** A fresh sandbox and plugin process. */
   async function setup(name) {
@@ -159,7 +48,7 @@ async function main() {
     sandbox.addUser({ name: 'alice@example.com', roles: ['editor'], traits: { logins: ['alice'] } });
     const identity = join(dir, `${name}-auth_id`);
     await sandbox.writeIdentity(identity, { user: 'bench-plugin', roles: ['access-plugin'] });
-    const child = fork(SCRIPT, ['--worker'], { execArgv: ['--expose-gc', ...nodeFlags, ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(workerBundle, [], { execArgv: [...nodeFlags, ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const inbox = [];
     const waiting = [];
     child.on('message', (m) => {
@@ -236,8 +125,11 @@ async function main() {
     for (let i = 0; i < counts.backlog; i++) await s.create();
     const reached = s.next('reached', 300_000);
     s.child.send({ cmd: 'until', count: before + counts.backlog });
+    const cpuOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).reduce((a, b) => a + Number(b) * 10, 0);
+    const cpu0 = [cpuOf(s.child.pid), process.cpuUsage()];
     const started = await s.start();
     const { t } = await reached;
+    if (process.env.BENCH_DEBUG) console.error(`catch-up CPU ms: plugin ${cpuOf(s.child.pid) - cpu0[0]}, sandbox and driver ${Math.round(Object.values(process.cpuUsage(cpu0[1])).reduce((a, b) => a + b) / 1000)}`);
     const seconds = (t - started.t) / 1000;
     const limit = (10 * counts.backlog) / 10_000;
     row(`catch-up: ${counts.backlog.toLocaleString('en')} pending announced after start`, seconds, 's', `≤ ${limit} s`, seconds <= limit);
@@ -249,7 +141,6 @@ async function main() {
     const s = await setup('memory');
     await s.start();
     await s.ask('caught-up', 'caught-up');
-    await new Promise((r) => setTimeout(r, 1000));
     const idle = await s.ask('memory', 'memory');
     row('plugin RSS idle', idle.rss / MB, 'MB', '≤ 70 MB', idle.rss / MB <= 70);
     const WINDOW = 1000;

@@ -10,14 +10,12 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundle } from './bundle.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL = ['slack', 'mattermost', 'discord', 'email', 'msteams'];
 const plugins = process.argv.slice(2).length ? process.argv.slice(2) : ALL;
-const requireCore = createRequire(join(ROOT, 'packages/core/package.json'));
 const requireRoot = createRequire(join(ROOT, 'package.json'));
-const esbuild = requireRoot('esbuild');
-const protobuf = requireCore('protobufjs');
 const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 
 function gitRef() {
@@ -28,43 +26,11 @@ function gitRef() {
   }
 }
 
-/** The protos as a protobufjs JSON descriptor (what proto-loader's fromJSON takes). */
-function protoDescriptor() {
-  const protoDir = join(ROOT, 'proto');
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin, target) => (target.startsWith('google/') ? target : join(protoDir, target));
-  root.loadSync(
-    ['teleport/legacy/client/proto/authservice.proto', 'teleport/accessmonitoringrules/v1/access_monitoring_rules.proto', 'teleport/users/v1/users_service.proto'],
-    { keepCase: true },
-  );
-  return root.toJSON();
-}
-
-// Optional modules some dependencies try to load inside try/catch; a SEA can only require
-// built-ins, so they are replaced by an empty module instead of producing a warning.
-// `debug` is called unconditionally by some (the Azure SDK's proxy agents), so it becomes a
-// silent logger factory rather than an empty module.
-const OPTIONAL = ['bufferutil', 'utf-8-validate', 'supports-color', 'encoding', 'pino-pretty', 'aws-crt', 'debug'];
-const STUBS = {
-  debug:
-    'const d = () => Object.assign(() => {}, { enabled: false, extend: () => d(), log: () => {} }); ' +
-    'module.exports = Object.assign(d, { default: d, enable() {}, disable: () => "", enabled: () => false });',
-};
-const emptyModule = {
-  name: 'optional-empty',
-  setup(build) {
-    const filter = new RegExp(`^(${OPTIONAL.join('|')})$`);
-    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'optional-empty' }));
-    build.onLoad({ filter: /.*/, namespace: 'optional-empty' }, (args) => ({ contents: STUBS[args.path] ?? 'module.exports = {};' }));
-  },
-};
-
 const outDir = join(ROOT, 'dist');
 const bundleDir = join(outDir, 'sea');
 const binDir = join(outDir, 'bin');
 const releaseDir = join(outDir, 'release');
 for (const d of [bundleDir, binDir, releaseDir]) mkdirSync(d, { recursive: true });
-const descriptor = JSON.stringify(protoDescriptor());
 const ref = gitRef();
 const nodeBinary = process.execPath;
 if (!process.version.startsWith('v24.')) console.warn(`warning: building with Node ${process.version}; the project pins Node 24 (run through pnpm)`);
@@ -72,30 +38,13 @@ if (!process.version.startsWith('v24.')) console.warn(`warning: building with No
 for (const plugin of plugins) {
   const entry = join(ROOT, 'packages', plugin, 'src', 'bin.ts');
   if (!existsSync(entry)) throw new Error(`no ${entry}`);
-  const bundle = join(bundleDir, `teleport-${plugin}.cjs`);
-  await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    outfile: bundle,
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
-    plugins: [emptyModule],
-    define: {
-      __TAP_PROTO_JSON__: descriptor,
-      'import.meta.url': '__tap_import_meta_url',
-      'process.env.TAP_GIT_REF': JSON.stringify(ref),
-    },
-    banner: { js: 'const __tap_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
-  });
+  const outfile = join(bundleDir, `teleport-${plugin}.cjs`);
+  await bundle({ entry, outfile, define: { 'process.env.TAP_GIT_REF': JSON.stringify(ref) } });
 
   const blob = join(bundleDir, `teleport-${plugin}.blob`);
   const seaConfig = join(bundleDir, `teleport-${plugin}.sea.json`);
   const { execArgv } = JSON.parse(readFileSync(join(ROOT, 'deploy/node-options.json'), 'utf8'));
-  writeFileSync(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv }));
+  writeFileSync(seaConfig, JSON.stringify({ main: outfile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv }));
   execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'ignore' });
 
   const binary = join(binDir, `teleport-${plugin}`);
