@@ -1,13 +1,16 @@
 // The plugin process of `pnpm bench`: one createPlugin at a time, driven by messages from the
-// parent (bench.mjs). bench.mjs bundles this file as the single executables are bundled
+// parent (bench.mjs) over a pipe. bench.mjs bundles this file as the single executables are bundled
 // (bundle.mjs) and runs it with the shipped Node flags, so what is measured is what ships.
+import { Socket } from 'node:net';
 import { createLogger, createPlugin } from '../packages/core/dist/index.js';
 import { recordingChannel } from '../packages/core/dist/testing/plugin-harness.js';
 import { RecordingMessenger } from '../packages/core/dist/testing/recording-messenger.js';
 
 /** A clock both processes share (ms since the epoch, sub-ms resolution). */
 const now = () => performance.timeOrigin + performance.now();
-const reply = (message) => process.send(message);
+// Messages are JSON lines on fd 3, a pipe the parent opened (see bench.mjs).
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+const reply = (message) => channel.write(`${JSON.stringify(message)}\n`);
 
 let plugin;
 let sent = 0;
@@ -31,11 +34,22 @@ class BenchMessenger extends RecordingMessenger {
   }
 }
 
-const logConfig = { output: '/dev/null', severity: 'info', format: 'json' };
+// To stderr, as under systemd (journald) or Docker; the parent points stderr at /dev/null.
+const logConfig = { output: 'stderr', severity: 'info', format: 'json' };
 const log = createLogger(logConfig);
 const messenger = new BenchMessenger();
 
-process.on('message', async (msg) => {
+let buffered = '';
+channel.setEncoding('utf8');
+channel.on('data', (chunk) => {
+  buffered += chunk;
+  for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+    void onMessage(JSON.parse(buffered.slice(0, at)));
+    buffered = buffered.slice(at + 1);
+  }
+});
+
+async function onMessage(msg) {
   switch (msg.cmd) {
     case 'start': {
       const config = {
@@ -87,7 +101,7 @@ process.on('message', async (msg) => {
     case 'exit':
       process.exit(0);
   }
-});
+}
 reply({ type: 'hello' });
 
 /** BENCH_DEBUG: V8 heap spaces, resident memory by mapping, anonymous regions by size. */
@@ -112,7 +126,7 @@ async function printMemoryDetail() {
     }
   }
   const top = (map, fmt) => [...map.entries()].sort((x, y) => (y[1][1] ?? y[1]) - (x[1][1] ?? x[1])).slice(0, 8).map(fmt).join(' ');
-  console.error('heap spaces MB:', spaces);
-  console.error('resident MB by mapping:', top(byName, ([k, v]) => `${k}:${(v / 1024).toFixed(0)}`));
-  console.error('anonymous regions (KB: count/resident MB):', top(bySize, ([k, [c, r]]) => `${k}:${c}/${(r / 1024).toFixed(0)}`));
+  console.log('heap spaces MB:', spaces);
+  console.log('resident MB by mapping:', top(byName, ([k, v]) => `${k}:${(v / 1024).toFixed(0)}`));
+  console.log('anonymous regions (KB: count/resident MB):', top(bySize, ([k, [c, r]]) => `${k}:${c}/${(r / 1024).toFixed(0)}`));
 }

@@ -45,7 +45,9 @@ for (const plugin of plugins) {
   const seaConfig = join(bundleDir, `teleport-${plugin}.sea.json`);
   const { execArgv } = JSON.parse(readFileSync(join(ROOT, 'deploy/node-options.json'), 'utf8'));
   writeFileSync(seaConfig, JSON.stringify({ main: outfile, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv }));
-  execFileSync(nodeBinary, ['--experimental-sea-config', seaConfig], { stdio: 'ignore' });
+  // The code cache is made under the same V8 flags the binary runs with: V8 rejects a cache made
+  // under other flags (a warning at every start, and a slower start).
+  execFileSync(nodeBinary, [...execArgv, '--experimental-sea-config', seaConfig], { stdio: 'ignore' });
 
   const binary = join(binDir, `teleport-${plugin}`);
   rmSync(binary, { force: true });
