@@ -5,7 +5,8 @@
  * for reuse, and its own memory reducer rarely runs in an idle Node process: the RSS stays at the
  * burst's peak for good. Once no event has been handled for `quietMs`, one memory-reducing
  * collection (V8's "last resort" flavour, the one that releases pooled pages) brings it back down.
- * It runs at most once per quiet period, only after activity, and costs a few ms on a small heap.
+ * It runs at most once per quiet period, only after activity: a pause of 20–60 ms (10–30 MB heap)
+ * while nothing else is happening.
  *
  * It needs the `gc` function that `--expose-gc` installs; the shipped binaries have that flag
  * (deploy/node-options.json). Without it the trimmer does nothing.
