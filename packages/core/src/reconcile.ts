@@ -64,14 +64,13 @@ export class OpenRequests {
     this.#ids.delete(id);
   }
 
-  has(id: string): boolean {
-    return this.#ids.has(id);
-  }
-
   [Symbol.iterator](): IterableIterator<string> {
     return this.#ids.values();
   }
 }
+
+/** Listing attempts when the connection fails (a refusal is not retried). */
+const LIST_ATTEMPTS = 3;
 
 const isOpen = (entry: RecordEntry) => entry.state.messages.length > 0 && !entry.state.request.resolution;
 
@@ -95,8 +94,6 @@ async function listEntries({ store, signal, log }: ReconcileOptions): Promise<Ma
     }
   }
 }
-
-const LIST_ATTEMPTS = 3;
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const { client, push, signal, log } = options;
