@@ -1,8 +1,8 @@
 /**
  * Catch-up after every (re)connection — beyond what the Go plugins do. WatchEvents replays
  * nothing, so whatever happened while the plugin was stopped or disconnected is recovered by
- * listing, with two calls whatever the backlog: every access request, and every plugin-data
- * entry of this plugin (GetPluginData without a resource).
+ * listing every access request (a page of 500 at a time, each announced while the next is on
+ * its way) and every plugin-data entry of this plugin (GetPluginData without a resource).
  *
  * - every access request is fed through the same per-request queue as a synthetic PUT carrying
  *   its entry as listed, so a request created while away is announced, new reviews are replied
@@ -97,24 +97,40 @@ async function listEntries({ store, signal, log }: ReconcileOptions): Promise<Ma
 
 export async function reconcile(options: ReconcileOptions): Promise<ReconcileResult> {
   const { client, push, signal, log } = options;
+  // Both read as of now: a request announced while listing is not in them, so it cannot be
+  // taken for one deleted meanwhile.
   const candidates = new Set(options.openRequests);
-  const [requests, entries] = await Promise.all([
-    client.listAccessRequests(undefined, signal),
-    listEntries(options),
-  ]);
-  for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
-  // Oldest first, so a backlog is announced in the order it was requested.
-  requests.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
-  for (const request of requests) {
-    signal.throwIfAborted();
-    candidates.delete(request.id);
-    const stored = entries ? (entries.get(request.id)?.raw ?? null) : undefined;
-    await push({ type: 'PUT', kind: 'access_request', request, replayed: true, ...(stored !== undefined ? { stored } : {}) });
+  const listing = listEntries(options);
+  listing.catch(() => {});
+  let entries: Map<string, RecordEntry> | undefined;
+  let entriesRead = false;
+  let listed = 0;
+  // Each page is announced as it arrives, while the next is on its way.
+  for await (const page of client.accessRequestPages(undefined, signal)) {
+    if (!entriesRead) {
+      entries = await listing;
+      entriesRead = true;
+      for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
+    }
+    // Oldest first, so a backlog is announced in the order it was requested (servers that
+    // cannot sort return pages in id order).
+    page.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
+    for (const request of page) {
+      signal.throwIfAborted();
+      candidates.delete(request.id);
+      const stored = entries ? (entries.get(request.id)?.raw ?? null) : undefined;
+      await push({ type: 'PUT', kind: 'access_request', request, replayed: true, ...(stored !== undefined ? { stored } : {}) });
+    }
+    listed += page.length;
+  }
+  if (!entriesRead) {
+    entries = await listing;
+    for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
   }
   for (const id of candidates) {
     signal.throwIfAborted();
     await push({ type: 'DELETE', kind: 'access_request', name: id });
   }
-  log.debug({ listed: requests.length, deleted: candidates.size }, 'Caught up on access requests');
-  return { listed: requests.length, deleted: candidates.size, entriesListed: entries !== undefined };
+  log.debug({ listed, deleted: candidates.size }, 'Caught up on access requests');
+  return { listed, deleted: candidates.size, entriesListed: entries !== undefined };
 }

@@ -51,6 +51,28 @@ describe('a plugin that was stopped', () => {
   });
 });
 
+describe('a backlog longer than one page', () => {
+  it('is announced in full, once each, oldest first', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 1_100; i++) ids.push(await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] }));
+    const m = new RecordingMessenger();
+    const p = await startTestPlugin({ sandbox, messenger: m, recipients: { '*': ['#ops'] } });
+    try {
+      const position = new Map(ids.map((id, i) => [id, i]));
+      const announced = () => m.sends.filter((s) => position.has(s.view.id));
+      await m.waitFor(() => announced().length >= ids.length, 30_000);
+      expect(new Set(announced().map((s) => s.view.id)).size).toBe(ids.length);
+      expect(announced()).toHaveLength(ids.length);
+      // Pages arrive oldest first: the first sends are of the oldest requests (within the 128
+      // handled at once, sends interleave; a slow one may finish late, so the tail is not checked).
+      const first = announced().slice(0, 100).map((s) => position.get(s.view.id)!);
+      expect(Math.max(...first)).toBeLessThan(256);
+    } finally {
+      await p.stop();
+    }
+  }, 60_000);
+});
+
 describe('a plugin that reconnects', () => {
   // The stream drops and stays down (no INIT) while a request is deleted; catch-up must find out.
   async function deleteWhileDisconnected(p: Awaited<ReturnType<typeof startTestPlugin>>, id: string, beforeReconnect: () => void) {

@@ -42,6 +42,7 @@ class MemoryPluginData {
       ping: unused,
       watchEvents: unused,
       listAccessRequests: unused,
+      accessRequestPages: unused,
       getRole: unused,
       getUser: unused,
       getResourceDetails: unused,

@@ -45,6 +45,15 @@ export class Faults {
 type Handler = (call: any, callback?: any) => void;
 const err = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
+type StoredRequest = { id: string; created: Date; state: string; user: string };
+/** ListAccessRequests' sort orders and the index key of each (Teleport's `AccessRequestSort`). */
+const SORT_KEYS: Record<string, (r: StoredRequest) => string> = {
+  DEFAULT: (r) => r.id,
+  CREATED: (r) => `${r.created.toISOString()}/${r.id}`,
+  STATE: (r) => `${r.state}/${r.id}`,
+  USER: (r) => `${r.user}/${r.id}`,
+};
+
 export class AuthServer {
   readonly faults = new Faults();
   readonly streams = new Set<grpc.ServerWritableStream<any, any>>();
@@ -104,12 +113,21 @@ export class AuthServer {
       }),
       ListAccessRequests: wrap('ListAccessRequests', (_u, p, req) => {
         this.#need(p.readRequests, 'list', 'access_request');
-        const all = [...this.o.store.requests.values()].filter((r) => !req.Filter?.ID || r.id === req.Filter.ID).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        const start = req.StartKey ? all.findIndex((r) => r.id > req.StartKey) : 0;
-        const limit = req.Limit > 0 ? req.Limit : all.length;
-        const page = start < 0 ? [] : all.slice(start, start + limit);
-        const next = start >= 0 && start + limit < all.length ? page.at(-1)!.id : '';
-        return { AccessRequests: page.map(requestToWire), NextKey: next };
+        // As Teleport's access request cache: one index per sort order, StartKey is the key of
+        // the first request of the page, NextKey that of the first request of the next page.
+        const keyOf = SORT_KEYS[req.Sort as string];
+        if (!keyOf) throw err(grpc.status.INVALID_ARGUMENT, `unsupported access request sort index '${req.Sort}'`);
+        if (req.Limit > 16_000) throw err(grpc.status.INVALID_ARGUMENT, `page size of ${req.Limit} is too large`);
+        const all = [...this.o.store.requests.values()]
+          .filter((r) => !req.Filter?.ID || r.id === req.Filter.ID)
+          .map((r) => ({ key: keyOf(r), r }))
+          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+        if (req.Descending) all.reverse();
+        const from = req.StartKey ? all.findIndex(({ key }) => (req.Descending ? key <= req.StartKey : key >= req.StartKey)) : 0;
+        const limit = req.Limit > 0 ? req.Limit : 1000;
+        const page = from < 0 ? [] : all.slice(from, from + limit);
+        const next = from >= 0 ? (all[from + limit]?.key ?? '') : '';
+        return { AccessRequests: page.map(({ r }) => requestToWire(r)), NextKey: next };
       }),
       GetAccessRequestsV2: (call: grpc.ServerWritableStream<any, any>) => {
         try {

@@ -80,6 +80,27 @@ describe('sandbox semantics', () => {
     }
   });
 
+  it('lists access requests a page at a time, oldest first, as Teleport\'s request cache does', async () => {
+    const sandbox = await startSandbox();
+    const dir = await mkdtemp(join(tmpdir(), 'tap-sandbox-'));
+    dirs.push(dir);
+    try {
+      for (let i = 0; i < 1203; i++) await sandbox.createRequest({ user: `user${i % 7}@example.com`, roles: ['editor'] });
+      await sandbox.writeIdentity(join(dir, 'identity'), { user: 'access-plugin' });
+      const { client } = await connectTeleport({ addr: sandbox.authAddr, identity: join(dir, 'identity'), refreshIdentity: false, refreshIdentityIntervalMs: 60_000 }, { log: new CapturedLog().logger });
+      const pages: string[][] = [];
+      for await (const page of client.accessRequestPages(undefined, AbortSignal.timeout(10_000))) pages.push(page.map((r) => r.id));
+      client.close();
+      expect(pages.map((p) => p.length)).toStrictEqual([500, 500, 203]);
+      const byCreation = [...sandbox.store.requests.values()]
+        .sort((a, b) => a.created.getTime() - b.created.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map((r) => r.id);
+      expect(pages.flat()).toStrictEqual(byCreation);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('resolves a request when the review threshold is reached, and refuses reviews after', async () => {
     const sandbox = await startSandbox({ thresholds: { approve: 2, deny: 2 } });
     try {

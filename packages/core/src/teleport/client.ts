@@ -54,6 +54,8 @@ export interface TeleportClient {
   ): Promise<void>;
   /** Every access request visible to the identity, paged internally. */
   listAccessRequests(filter?: AccessRequestListFilter, signal?: AbortSignal): Promise<AccessRequest[]>;
+  /** The same, a page at a time as the server returns them, oldest first where it can sort. */
+  accessRequestPages(filter?: AccessRequestListFilter, signal?: AbortSignal): AsyncIterable<AccessRequest[]>;
   getRole(name: string, signal?: AbortSignal): Promise<RoleInfo>;
   getUser(name: string, signal?: AbortSignal): Promise<UserInfo>;
   /** Friendly names for requested resources (ListResources with preview-as-roles). */

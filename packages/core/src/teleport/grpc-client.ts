@@ -212,25 +212,36 @@ export class GrpcTeleportClient implements TeleportClient {
 
   async listAccessRequests(filter: AccessRequestListFilter = {}, signal?: AbortSignal): Promise<AccessRequest[]> {
     const out: AccessRequest[] = [];
-    let startKey = '';
+    for await (const page of this.accessRequestPages(filter, signal)) out.push(...page);
+    return out;
+  }
+
+  async *accessRequestPages(filter: AccessRequestListFilter = {}, signal?: AbortSignal): AsyncGenerator<AccessRequest[]> {
+    const Filter = { ID: filter.id ?? '', State: filter.state ?? 'NONE' };
+    // Oldest first (Teleport's access request cache keeps a creation-time index).
+    const page = (startKey: string) => this.#unary<any>('auth', 'ListAccessRequests', { Filter, Sort: 'CREATED', Limit: 500, StartKey: startKey }, signal);
+    let res: any;
     try {
-      do {
-        const res = await this.#unary<any>(
-          'auth',
-          'ListAccessRequests',
-          { Filter: { ID: filter.id ?? '', State: filter.state ?? 'NONE' }, Limit: 500, StartKey: startKey },
-          signal,
-        );
-        out.push(...(res.AccessRequests ?? []).map(toAccessRequest));
-        startKey = res.NextKey ?? '';
-      } while (startKey);
-      return out;
+      res = await page('');
     } catch (err) {
       if (!(err instanceof TeleportError && err.isNotImplemented)) throw err;
+      yield await this.#legacyAccessRequests(Filter, signal);
+      return;
     }
-    // Older servers: the streaming GetAccessRequestsV2.
+    for (;;) {
+      // The next page is asked for before this one is handed over, so they overlap.
+      const next = res.NextKey ? page(res.NextKey) : undefined;
+      next?.catch(() => {});
+      yield (res.AccessRequests ?? []).map(toAccessRequest);
+      if (!next) return;
+      res = await next;
+    }
+  }
+
+  /** Older servers: the streaming GetAccessRequestsV2, all at once. */
+  #legacyAccessRequests(filter: { ID: string; State: string }, signal?: AbortSignal): Promise<AccessRequest[]> {
     return new Promise((resolve, reject) => {
-      const call = this.#services.auth.GetAccessRequestsV2({ ID: filter.id ?? '', State: filter.state ?? 'NONE' });
+      const call = this.#services.auth.GetAccessRequestsV2(filter);
       const items: AccessRequest[] = [];
       call.on('data', (w: any) => items.push(toAccessRequest(w)));
       call.on('error', (e: unknown) => reject(toTeleportError(e)));
