@@ -103,6 +103,8 @@ class RunningPlugin<Section> implements EnginePlugin {
   readonly #stopping = new AbortController();
   /** Aborts in-flight handlers once the stop budget is spent. */
   readonly #hardStop = new AbortController();
+  /** One controller per event being handled; all aborted by the hard stop. */
+  readonly #running = new Set<AbortController>();
   readonly #openRequests = new OpenRequests();
   readonly #trimmer: IdleMemoryTrimmer | undefined;
   readonly #rechecks = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -168,7 +170,7 @@ class RunningPlugin<Section> implements EnginePlugin {
         this.#ready = false;
         this.stats.ready(false);
         this.#stopping.abort();
-        this.#hardStop.abort();
+        this.#abortRunning();
         await this.#release();
         this.#rejectDone(err);
       },
@@ -251,13 +253,15 @@ class RunningPlugin<Section> implements EnginePlugin {
           // live timer and signal behind for every event until it fires.
           const controller = new AbortController();
           const timer = setTimeout(() => controller.abort(new Error(`handler timed out after ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
-          const hardStop = () => controller.abort(this.#hardStop.signal.reason);
-          this.#hardStop.signal.addEventListener('abort', hardStop, { once: true });
+          // A set rather than one listener per event on the hard-stop signal: adding and removing
+          // listeners walks the signal's list, which holds up to 128 of them.
+          if (this.#hardStop.signal.aborted) controller.abort(this.#hardStop.signal.reason);
+          this.#running.add(controller);
           try {
             await handler.handle(event, log, controller.signal);
           } finally {
             clearTimeout(timer);
-            this.#hardStop.signal.removeEventListener('abort', hardStop);
+            this.#running.delete(controller);
           }
           this.stats.handled(performance.now() - started);
           this.#trimmer?.activity();
@@ -350,13 +354,19 @@ class RunningPlugin<Section> implements EnginePlugin {
       const finished = await raceTimeout(idle.then(() => true), timeoutMs, false);
       if (!finished) {
         this.#log.warn('Graceful shutdown timed out, cancelling in-flight handlers');
-        this.#hardStop.abort(new Error('stop timeout'));
+        this.#abortRunning(new Error('stop timeout'));
         await raceTimeout(idle, 1000, undefined);
       }
       await started.watcher.done.catch(() => {});
     }
     await this.#release();
     this.#resolveDone();
+  }
+
+  /** The hard stop: aborts every handler still running, and the work that checks the signal. */
+  #abortRunning(reason?: unknown): void {
+    this.#hardStop.abort(reason);
+    for (const controller of this.#running) controller.abort(this.#hardStop.signal.reason);
   }
 
   /** Clears timers and closes what this plugin opened (not what `deps` passed in). */

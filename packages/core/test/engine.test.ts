@@ -165,3 +165,22 @@ describe('Teleport unreachable right after a send', () => {
     expect(m.sendsOf(id)).toHaveLength(1);
   });
 });
+
+describe('stopping while a message is being sent', () => {
+  it('waits for the stop budget, then aborts every handler still running', async () => {
+    const p = await startTestPlugin({ sandbox, recipients: { '*': ['#all'] } });
+    const m = p.recording!;
+    m.holdSends();
+    const ids = [
+      await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] }),
+      await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] }),
+    ];
+    await eventually(() => m.inFlight === 2, 10_000, 'two sends in progress');
+    const stopped = p.plugin.stop(300);
+    await eventually(() => p.log.has('Graceful shutdown timed out, cancelling in-flight handlers'), 5_000, 'the hard stop');
+    m.releaseSends();
+    await stopped;
+    // Both handlers saw their signal aborted: nothing was sent after the stop.
+    expect(ids.flatMap((id) => m.sendsOf(id))).toHaveLength(0);
+  });
+});
