@@ -5,12 +5,13 @@ import { Socket } from 'node:net';
 import { createLogger, createPlugin } from '../packages/core/dist/index.js';
 import { recordingChannel } from '../packages/core/dist/testing/plugin-harness.js';
 import { RecordingMessenger } from '../packages/core/dist/testing/recording-messenger.js';
+import { readMessages, writeMessage } from './json-lines.mjs';
 
 /** A clock both processes share (ms since the epoch, sub-ms resolution). */
 const now = () => performance.timeOrigin + performance.now();
 // Messages are JSON lines on fd 3, a pipe the parent opened (see bench.mjs).
 const channel = new Socket({ fd: 3, readable: true, writable: true });
-const reply = (message) => channel.write(`${JSON.stringify(message)}\n`);
+const reply = (message) => writeMessage(channel, message);
 
 let plugin;
 let sent = 0;
@@ -39,15 +40,7 @@ const logConfig = { output: 'stderr', severity: 'info', format: 'json' };
 const log = createLogger(logConfig);
 const messenger = new BenchMessenger();
 
-let buffered = '';
-channel.setEncoding('utf8');
-channel.on('data', (chunk) => {
-  buffered += chunk;
-  for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-    void onMessage(JSON.parse(buffered.slice(0, at)));
-    buffered = buffered.slice(at + 1);
-  }
-});
+readMessages(channel, (msg) => void onMessage(msg));
 
 async function onMessage(msg) {
   switch (msg.cmd) {

@@ -13,6 +13,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundle } from './bundle.mjs';
+import { readMessages, writeMessage } from './json-lines.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const load = (path) => import(pathToFileURL(join(ROOT, path)).href);
@@ -20,19 +21,6 @@ const load = (path) => import(pathToFileURL(join(ROOT, path)).href);
 const now = () => performance.timeOrigin + performance.now();
 
 await main();
-
-/** Calls `onLine` for each newline-terminated line read from `stream`. */
-function readLines(stream, onLine) {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk) => {
-    buffered += chunk;
-    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-      onLine(buffered.slice(0, at));
-      buffered = buffered.slice(at + 1);
-    }
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The driver: sandbox, load, measurements, table.
@@ -65,8 +53,8 @@ async function main() {
     // child_process and friends into the plugin process (~3 MB) that a real plugin never has.
     const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
     const child = spawn(process.execPath, [...nodeFlags, ...prof, workerBundle], { stdio: ['ignore', 'inherit', 'ignore', 'pipe'] });
-    child.send = (message) => child.stdio[3].write(`${JSON.stringify(message)}\n`);
-    readLines(child.stdio[3], (line) => child.emit('message', JSON.parse(line)));
+    child.send = (message) => writeMessage(child.stdio[3], message);
+    readMessages(child.stdio[3], (message) => child.emit('message', message));
     const inbox = [];
     const waiting = [];
     child.on('message', (m) => {
