@@ -21,16 +21,16 @@ function countingGc() {
 describe('IdleMemoryTrimmer', () => {
   it('trims once after the quiet period, not while work goes on, and not again without work', async () => {
     const { gc, calls } = countingGc();
-    const trimmer = new IdleMemoryTrimmer({ quietMs: 150, gc });
+    const trimmer = new IdleMemoryTrimmer({ quietMs: 300, gc });
     try {
-      for (let i = 0; i < 6; i++) {
+      for (let i = 0; i < 10; i++) {
         trimmer.activity();
-        await sleep(50);
+        await sleep(30);
       }
       expect(calls).toHaveLength(0);
       await eventually(() => calls.length === 1, 2000, 'the trim');
       expect(calls[0]).toStrictEqual({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-      await sleep(400);
+      await sleep(700);
       expect(calls).toHaveLength(1);
       trimmer.activity();
       await eventually(() => calls.length === 2, 2000, 'a second trim after more work');
@@ -65,7 +65,7 @@ describe('a running plugin', () => {
 
   it('trims after start and after each burst of requests, once it is quiet', async () => {
     const { gc, calls } = countingGc();
-    const p = await startTestPlugin({ sandbox, deps: { memoryTrim: { quietMs: 300, gc } } });
+    const p = await startTestPlugin({ sandbox, deps: { memoryTrim: { quietMs: 1000, gc } } });
     try {
       await eventually(() => p.plugin.stats.memoryTrims === 1, 5000, 'the trim after start');
       const ids = await Promise.all(Array.from({ length: 20 }, () => sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'] })));
