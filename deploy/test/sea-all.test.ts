@@ -1,11 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The other four single executables (sea.test.ts runs Slack's against the sandbox): each one
-// bundles its vendor SDKs, prints its version and its example config with no Node installed.
+// The other four single executables (sea.test.ts runs Slack's): each one bundles its vendor
+// SDKs, prints its version and its example config with no Node installed, and runs `start`
+// against the sandbox and the local stand-in for its service the demo uses.
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLEAN_ENV = { PATH: '/nonexistent', HOME: tmpdir() };
 const PLUGINS = ['mattermost', 'discord', 'email', 'msteams'] as const;
@@ -31,6 +32,43 @@ describe('single executables of every plugin', () => {
     });
   }
 
+  describe('start', () => {
+    let sandbox: any;
+    let channels: Record<string, any>;
+    beforeAll(async () => {
+      const { startSandbox } = await import('@tap/sandbox');
+      ({ CHANNELS: channels } = await import('../../scripts/demo-channels.mjs'));
+      sandbox = await startSandbox({ clusterName: 'sea-all.test', advancedWorkflows: true, proxyPublicAddr: 'teleport.sea-all.test:443' });
+    });
+    afterAll(() => sandbox?.stop());
+
+    for (const p of PLUGINS) {
+      it(`teleport-${p} start announces a request, then stops cleanly on SIGTERM`, async () => {
+        const channel = channels[p];
+        const dir = mkdtempSync(join(tmpdir(), `sea-${p}-`));
+        const fake = await channel.startFake(dir);
+        const identity = join(dir, 'auth_id');
+        await sandbox.writeIdentity(identity, { user: `${p}-plugin`, roles: ['access-plugin'] });
+        const config = join(dir, `teleport-${p}.toml`);
+        writeFileSync(config, `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n\n${channel.config(fake)}`);
+        const proc = spawn(binary(p), ['start', '-c', config], { cwd: dir, env: { ...CLEAN_ENV, ...(channel.env?.(fake) ?? {}) } });
+        let log = '';
+        proc.stdout.on('data', (d) => (log += d));
+        proc.stderr.on('data', (d) => (log += d));
+        const exit = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+        try {
+          await until(() => log.includes('Plugin is ready'), () => log);
+          await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'], reason: `from teleport-${p}`, suggestedReviewers: ['bob@example.com'] });
+          await until(() => channel.posted(fake) >= 1, () => log);
+        } finally {
+          proc.kill('SIGTERM');
+        }
+        expect(await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))])).toBe(0);
+        await fake.close?.();
+      }, 60_000);
+    }
+  });
+
   it('teleport-msteams configure writes the TOML, app.zip and role from the binary', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'sea-msteams-')), 'assets'); // must not exist yet
     execFileSync(binary('msteams'), ['configure', dir, '--appID', '8a6e3c0e-5a44-4b7c-9d8e-2f0c1b7a9e11', '--tenantID', 'ff882432-09b0-437b-bd22-ca13c0037ded', '--appSecret', 'not-a-real-secret'], {
@@ -41,3 +79,11 @@ describe('single executables of every plugin', () => {
     for (const f of ['teleport-msteams.toml', 'app.zip', 'teleport-msteams-role.yaml']) expect(existsSync(join(dir, f)), f).toBe(true);
   });
 });
+
+async function until(check: () => boolean, describe: () => string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out:\n${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
