@@ -63,10 +63,10 @@ describe('a backlog longer than one page', () => {
       await m.waitFor(() => announced().length >= ids.length, 30_000);
       expect(new Set(announced().map((s) => s.view.id)).size).toBe(ids.length);
       expect(announced()).toHaveLength(ids.length);
-      // Pages arrive oldest first: the first sends are of the oldest requests (within the 128
-      // handled at once, sends interleave; a slow one may finish late, so the tail is not checked).
+      // Pages arrive oldest first: the first sends all come from the first page of 500 (within
+      // the 128 handled at once, sends finish in any order, so finer order is not checked).
       const first = announced().slice(0, 100).map((s) => position.get(s.view.id)!);
-      expect(Math.max(...first)).toBeLessThan(256);
+      expect(Math.max(...first)).toBeLessThan(500);
     } finally {
       await p.stop();
     }
