@@ -157,8 +157,9 @@ describe('Teleport unreachable right after a send', () => {
     sandbox.faults.rejectNext('UpdatePluginData', grpc.status.UNAVAILABLE, 3);
     messenger.releaseSends();
     await eventually(() => stored(id)?.messages.length === 1 && !stored(id)?.claim, 10_000, 'the message recorded');
+    // Logged once the write's answer is back, a moment after the sandbox applied it.
+    await eventually(() => log.has('Recorded the sent message in plugin data'), 5_000, 'the log line of the record');
     expect(log.find('Could not record a sent message in plugin data yet, retrying')).toHaveLength(3);
-    expect(log.has('Recorded the sent message in plugin data')).toBe(true);
     // A later event for the request (a review) must not take the announcement over again.
     await sandbox.review(id, { author: 'bob@example.com', state: 'APPROVED' });
     await m.waitFor(() => m.replies.length > 0 || m.updates.length > 0);
