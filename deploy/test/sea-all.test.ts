@@ -1,14 +1,14 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEAN_ENV, startBinary, until } from './run-binary.js';
 
 // The other four single executables (sea.test.ts runs Slack's): each one bundles its vendor
 // SDKs, prints its version and its example config with no Node installed, and runs `start`
 // against the sandbox and the local stand-in for its service the demo uses.
 const ROOT = new URL('../../', import.meta.url).pathname;
-const CLEAN_ENV = { PATH: '/nonexistent', HOME: tmpdir() };
 const PLUGINS = ['mattermost', 'discord', 'email', 'msteams'] as const;
 const binary = (p: string) => join(ROOT, `dist/bin/teleport-${p}`);
 
@@ -51,19 +51,16 @@ describe('single executables of every plugin', () => {
         await sandbox.writeIdentity(identity, { user: `${p}-plugin`, roles: ['access-plugin'] });
         const config = join(dir, `teleport-${p}.toml`);
         writeFileSync(config, `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${identity}"\n\n${channel.config(fake)}`);
-        const proc = spawn(binary(p), ['start', '-c', config], { cwd: dir, env: { ...CLEAN_ENV, ...(channel.env?.(fake) ?? {}) } });
-        let log = '';
-        proc.stdout.on('data', (d) => (log += d));
-        proc.stderr.on('data', (d) => (log += d));
-        const exit = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+        const plugin = startBinary(binary(p), ['start', '-c', config], { cwd: dir, env: channel.env?.(fake) });
+        let exit: Awaited<ReturnType<typeof plugin.stop>> | undefined;
         try {
-          await until(() => log.includes('Plugin is ready'), () => log);
+          await until(() => plugin.log().includes('Plugin is ready'), plugin.log);
           await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'], reason: `from teleport-${p}`, suggestedReviewers: ['bob@example.com'] });
-          await until(() => channel.posted(fake) >= 1, () => log);
+          await until(() => channel.posted(fake) >= 1, plugin.log);
         } finally {
-          proc.kill('SIGTERM');
+          exit = await plugin.stop();
         }
-        expect(await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))])).toBe(0);
+        expect(exit).toBe(0);
         await fake.close?.();
       }, 60_000);
     }
@@ -80,10 +77,3 @@ describe('single executables of every plugin', () => {
   });
 });
 
-async function until(check: () => boolean, describe: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out:\n${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,14 +1,14 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEAN_ENV, startBinary, until } from './run-binary.js';
 
 // Builds the Slack single executable once (esbuild bundle + Node SEA) and runs it the way an
 // operator would: from a directory outside the repo, with no Node on PATH.
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BINARY = join(ROOT, 'dist/bin/teleport-slack');
-const CLEAN_ENV = { PATH: '/nonexistent', HOME: tmpdir() };
 
 describe('single executable (teleport-slack)', () => {
   beforeAll(() => {
@@ -60,32 +60,22 @@ describe('single executable (teleport-slack)', () => {
         config,
         `[teleport]\naddr = "${sandbox.authAddr}"\nidentity = "${join(dir, 'auth_id')}"\n\n[slack]\ntoken = "${fake.token}"\napiurl = "${fake.url}"\n\n[role_to_recipients]\n"*" = ["#access-requests"]\n`,
       );
-      const proc = spawn(BINARY, ['start', '-d', '-c', config], { cwd: dir, env: CLEAN_ENV });
-      let log = '';
-      proc.stderr.on('data', (d) => (log += d));
-      proc.stdout.on('data', (d) => (log += d));
-      const exit = new Promise<number | null>((resolve) => proc.on('exit', resolve));
+      const plugin = startBinary(BINARY, ['start', '-d', '-c', config], { cwd: dir });
+      const log = plugin.log;
+      let code: Awaited<ReturnType<typeof plugin.stop>> | undefined;
       try {
-        await until(() => log.includes('Plugin is ready'), () => log);
+        await until(() => log().includes('Plugin is ready'), log);
         const id = await sandbox.createRequest({ user: 'alice@example.com', roles: ['editor'], reason: 'from the single executable' });
-        await until(() => JSON.stringify(fake.messagesTo('#access-requests')).includes(id), () => `${log}\n${fake.transcript()}`);
+        await until(() => JSON.stringify(fake.messagesTo('#access-requests')).includes(id), () => `${log()}\n${fake.transcript()}`);
         // The binary's Node flags expose gc, so the plugin trims memory 5 s after its last event.
-        const trimsBefore = log.split('Returned unused memory after a burst').length;
-        await until(() => log.split('Returned unused memory after a burst').length > trimsBefore, () => log, 15_000);
+        const trimsBefore = log().split('Returned unused memory after a burst').length;
+        await until(() => log().split('Returned unused memory after a burst').length > trimsBefore, log, 15_000);
       } finally {
-        proc.kill('SIGTERM');
+        // Well before the 15 s graceful-stop deadline: nothing may keep the process alive once stopped.
+        code = await plugin.stop();
       }
-      // Well before the 15 s graceful-stop deadline: nothing may keep the process alive once stopped.
-      const code = await Promise.race([exit, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
       expect(code).toBe(0);
     }, 60_000);
   });
 });
 
-async function until(check: () => boolean, describe: () => string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out:\n${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
