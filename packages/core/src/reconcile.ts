@@ -104,14 +104,16 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
   listing.catch(() => {});
   let entries: Map<string, RecordEntry> | undefined;
   let entriesRead = false;
+  const readEntries = async () => {
+    if (entriesRead) return;
+    entries = await listing;
+    entriesRead = true;
+    for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
+  };
   let listed = 0;
   // Each page is announced as it arrives, while the next is on its way.
   for await (const page of client.accessRequestPages(undefined, signal)) {
-    if (!entriesRead) {
-      entries = await listing;
-      entriesRead = true;
-      for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
-    }
+    await readEntries();
     // Oldest first, so a backlog is announced in the order it was requested (servers that
     // cannot sort return pages in id order).
     page.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
@@ -123,10 +125,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRes
     }
     listed += page.length;
   }
-  if (!entriesRead) {
-    entries = await listing;
-    for (const [id, entry] of entries ?? []) if (isOpen(entry)) candidates.add(id);
-  }
+  await readEntries();
   for (const id of candidates) {
     signal.throwIfAborted();
     await push({ type: 'DELETE', kind: 'access_request', name: id });
