@@ -54,7 +54,6 @@ export interface RequestHandlerOptions {
 }
 
 const isNotFound = (err: unknown) => err instanceof TeleportError && err.isNotFound;
-const isConnectionProblem = (err: unknown) => err instanceof TeleportError && (err.status === 'UNAVAILABLE' || err.status === 'DEADLINE_EXCEEDED');
 
 /** How long a sent message's record is retried while Teleport is unreachable. */
 export const RECORD_RETRY_MS = 120_000;
@@ -253,7 +252,7 @@ export class RequestHandler {
           } catch (err) {
             until ??= AbortSignal.any([this.#o.hardStop, AbortSignal.timeout(RECORD_RETRY_MS)]);
             backoff ??= new DecorrelatedBackoff({ baseMs: 100, capMs: 2_000 });
-            if (!isConnectionProblem(err) || until.aborted || this.#o.stopping.aborted) throw err;
+            if (!(err instanceof TeleportError && err.isUnanswered) || until.aborted || this.#o.stopping.aborted) throw err;
             log.warn({ err, recipient: name }, 'Could not record a sent message in plugin data yet, retrying');
             await backoff.wait(AbortSignal.any([until, this.#o.stopping])).catch(() => Promise.reject(err));
           }

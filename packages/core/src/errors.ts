@@ -81,6 +81,8 @@ export class TeleportError extends PluginError {
   get isNotImplemented() { return this.status === 'UNIMPLEMENTED'; }
   /** trace.ConnectionProblem: the watcher reconnects on these. */
   get isConnectionProblem() { return this.status === 'UNAVAILABLE'; }
+  /** The call never got an answer (unreachable, or timed out): worth repeating as is. */
+  get isUnanswered() { return this.status === 'UNAVAILABLE' || this.status === 'DEADLINE_EXCEEDED'; }
   override get recoverable() { return this.status === 'UNAVAILABLE' || this.status === 'RESOURCE_EXHAUSTED'; }
 }
 

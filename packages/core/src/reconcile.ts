@@ -85,7 +85,7 @@ async function listEntries({ store, signal, log }: ReconcileOptions): Promise<Ma
       return await store.readAll(signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      if (attempt < LIST_ATTEMPTS && err instanceof TeleportError && err.recoverable) {
+      if (attempt < LIST_ATTEMPTS && err instanceof TeleportError && err.isUnanswered) {
         await sleep(250 * attempt, signal);
         continue;
       }
