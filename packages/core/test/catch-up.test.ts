@@ -67,6 +67,10 @@ describe('a backlog longer than one page', () => {
       // the 128 handled at once, sends finish in any order, so finer order is not checked).
       const first = announced().slice(0, 100).map((s) => position.get(s.view.id)!);
       expect(Math.max(...first)).toBeLessThan(500);
+      // The newest page cannot start before most of the older ones were admitted (a server
+      // that ignored the sort would mix new requests into the first page).
+      const early = announced().slice(0, 600).map((s) => position.get(s.view.id)!);
+      expect(Math.max(...early)).toBeLessThan(1_000);
     } finally {
       await p.stop();
     }
