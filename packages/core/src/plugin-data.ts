@@ -41,9 +41,12 @@ export function emptyRequestData(): AccessRequestData {
 
 const escapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
+const goEscaped = /[<>&\u2028\u2029]/;
+
 /** A string as Go's `json.Marshal` writes it (HTML-safe escapes included). */
 export function goJsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => escapes[c]!);
+  const json = JSON.stringify(s);
+  return goEscaped.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => escapes[c]!) : json;
 }
 
 /** Go's `json.Marshal` of strings, string arrays and string-keyed maps (keys sorted by bytes). */
@@ -58,14 +61,21 @@ export function goJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Byte-wise UTF-8 order, as Go sorts map keys (differs from UTF-16 order above the BMP). */
+const beyondBmpOrder = /[\ud800-\uffff]/;
+
+/**
+ * Byte-wise UTF-8 order, as Go sorts map keys. It is UTF-16 order unless a string holds a
+ * surrogate pair or a character from U+D800 up (the two orders differ only there).
+ */
 function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  if (beyondBmpOrder.test(a) || beyondBmpOrder.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Go's `time.Format(time.RFC3339)` in UTC: second precision, `Z`. */
 export function formatRfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ, or ±YYYYYY-… beyond year 9999
+  return `${iso.slice(0, -5)}Z`;
 }
 
 /** Encodes the request part; `full` always yields the 7 base keys, plus the optional ones when set. */

@@ -189,7 +189,8 @@ export class RequestStateStore {
    */
   async create(requestId: string, state: RequestRecord, signal?: AbortSignal): Promise<RecordEntry | undefined> {
     const set = encodeRecord(state, this.#layout);
-    const expect = Object.fromEntries([...new Set([...this.#managedKeys, ...Object.keys(set)])].map((k) => [k, '']));
+    const expect = this.#expect(EMPTY);
+    for (const key in set) expect[key] = '';
     try {
       await this.#client.updatePluginData(requestId, this.#plugin, set, expect, signal);
     } catch (err) {
@@ -244,22 +245,30 @@ export class RequestStateStore {
   #expect(raw: Record<string, string>): Record<string, string> {
     const expect: Record<string, string> = {};
     for (const key of this.#managedKeys) expect[key] = '';
-    return Object.assign(expect, raw);
+    for (const key in raw) expect[key] = raw[key]!;
+    return expect;
   }
 
   /** The keys whose value changes; managed keys missing from `next` are deleted (""). */
   #diff(raw: Record<string, string>, next: Record<string, string>): Record<string, string> {
     const set: Record<string, string> = {};
-    for (const key of new Set([...Object.keys(next), ...Object.keys(raw).filter((k) => this.#managedKeys.has(k))])) {
-      const value = next[key] ?? '';
+    for (const key in next) {
+      const value = next[key]!;
       if (value !== (raw[key] ?? '')) set[key] = value;
+    }
+    for (const key in raw) {
+      if (!(key in next) && raw[key] !== '' && this.#managedKeys.has(key)) set[key] = '';
     }
     return set;
   }
 }
 
+const EMPTY: Record<string, string> = Object.freeze({});
+
 function withoutEmpty(map: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).filter(([, v]) => v !== ''));
+  const out: Record<string, string> = {};
+  for (const key in map) if (map[key] !== '') out[key] = map[key]!;
+  return out;
 }
 
 /** The stored map after a `Set`: "" deletes. */

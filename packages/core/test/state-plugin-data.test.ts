@@ -78,6 +78,13 @@ describe('access-request plugin data (Go TestEncodePluginData & co.)', () => {
     expect(decodeRequestData(map).loginsByRole).toStrictEqual({ '10': ['root'], '9': [], admin: ['a', 'b'] });
   });
 
+  it('sorts keys by UTF-8 bytes where UTF-16 order differs (above U+D800), and writes max_duration in seconds', () => {
+    // U+FF21 (EF BC A1) sorts after U+1F600 (F0 9F 98 80) in UTF-16, before it in UTF-8.
+    const map = encodeRequestData({ ...emptyRecord().request, loginsByRole: { '\u{1F600}': ['a'], '\uFF21': ['b'], z: [] }, maxDuration: new Date('2026-11-25T10:00:05.789Z') });
+    expect(map.logins_by_role).toBe('{"z":[],"\uFF21":["b"],"\u{1F600}":["a"]}');
+    expect(map.max_duration).toBe('2026-11-25T10:00:05Z');
+  });
+
   it('keeps reviews_count empty for 0 and reads Go-lenient counts', () => {
     expect(encodeRequestData(emptyRecord().request).reviews_count).toBe('');
     expect(decodeRequestData({ reviews_count: '12' }).reviewsCount).toBe(12);
