@@ -9,9 +9,34 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { LogConfig } from './config-types.js';
 
-const SECRET_FIELDS = ['token', 'app_token', 'password', 'private_key', 'app_secret', 'appSecret', 'authorization', 'secret', 'privateKey'];
-/** pino redaction paths: the secret field names at the top level and up to three levels deep. */
-export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]);
+const SECRET_FIELDS = new Set(['token', 'app_token', 'password', 'private_key', 'app_secret', 'appSecret', 'authorization', 'secret', 'privateKey']);
+const CENSOR = '[REDACTED]';
+/** Secret fields are looked for in the logged object and up to three levels below it. */
+const REDACT_DEPTH = 4;
+
+/** A shallow copy that keeps the prototype and non-enumerable properties (an Error's message). */
+const shallowCopy = (o: object): Record<string, unknown> =>
+  Array.isArray(o) ? ([...o] as unknown as Record<string, unknown>) : Object.create(Object.getPrototypeOf(o), Object.getOwnPropertyDescriptors(o));
+
+/**
+ * `value` with every secret field replaced by "[REDACTED]", copying only the objects on the way
+ * to one (most log lines hold none and are returned as they are). pino's own `redact` paths
+ * (with `*` for any depth) cloned and walked every logged object: ~100 µs a line here, a tenth of
+ * the CPU of announcing a request.
+ */
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (depth >= REDACT_DEPTH || value === null || typeof value !== 'object') return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    const next = SECRET_FIELDS.has(key) && v !== undefined ? CENSOR : redactSecrets(v, depth + 1);
+    if (next !== v) {
+      copy ??= shallowCopy(value);
+      copy[key] = next;
+    }
+  }
+  return (copy as T) ?? value;
+}
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
@@ -64,9 +89,11 @@ export function createLogger(config: LogConfig, options: LoggerOptions = {}): Lo
   const level = options.debug ? 'debug' : config.severity;
   // errWithCause keeps `message` as thrown (the default serializer appends every cause's
   // message, doubling our wrappers' text, which already quote their cause); causes stay in `cause`.
-  const base = { redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }, base: undefined, level, serializers: { err: pino.stdSerializers.errWithCause } } as const;
+  // Secrets are taken out before serializers run, so an error's own fields are covered too.
+  const redact = { log: redactSecrets<Record<string, unknown>> };
+  const base = { base: undefined, level, serializers: { err: pino.stdSerializers.errWithCause } } as const;
   if (config.format === 'json') {
-    return pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, out);
+    return redactingChildren(pino({ ...base, timestamp: pino.stdTimeFunctions.isoTime, formatters: { ...redact, level: (label) => ({ level: label }) } }, out));
   }
   const text = new Writable({
     write(chunk, _enc, cb) {
@@ -75,5 +102,17 @@ export function createLogger(config: LogConfig, options: LoggerOptions = {}): Lo
       cb();
     },
   });
-  return pino(base, text);
+  return redactingChildren(pino({ ...base, formatters: redact }, text));
+}
+
+/**
+ * pino applies no formatter to a child's bindings, so `child` is wrapped once on the root:
+ * every child logger is created from its parent (`Object.create`) and inherits the wrapper.
+ */
+function redactingChildren(logger: Logger): Logger {
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return logger;
 }

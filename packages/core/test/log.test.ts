@@ -71,10 +71,15 @@ describe('secrets', () => {
       log.info({ config: { slack: { ...SECRETS } } }, 'nested');
       log.child({ msteams: { appSecret: 'teams-s3cret' }, smtp: { password: 'hunter2' } }).warn('in bindings');
       log.error({ err: Object.assign(new Error('request failed'), { config: { headers: { authorization: 'Bearer abc.def' } } }) }, 'on an error');
+      log.child({ request_id: 'r1' }).child({ smtp: { password: 'hunter2' } }).info('in a grandchild');
+      log.info({ recipients: [{ token: 'xoxb-very-secret', name: '#ops' }] }, 'in an array');
       const text = out.text();
-      expect(out.lines()).toHaveLength(4);
+      expect(out.lines()).toHaveLength(6);
       for (const secret of ['xoxb-very-secret', 'hunter2', 'teams-s3cret', 'abc.def']) expect(text).not.toContain(secret);
       expect(text).toContain('[REDACTED]');
+      // What is not secret still shows, and the caller's objects are left as they were.
+      for (const kept of ['request failed', 'r1', '#ops']) expect(text).toContain(kept);
+      expect(SECRETS.token).toBe('xoxb-very-secret');
     });
   }
 });

@@ -18,6 +18,11 @@ const cases: Array<[string, PluginDataUpdate]> = [
     Expect: { user: '', roles: '', messages: '', resolution: '' },
   }],
   ['empty strings and maps', { Kind: '', Resource: '', Plugin: '', Set: {}, Expect: { '': '' } }],
+  ['long ASCII strings (lengths of two and three varint bytes)', {
+    Kind: 'access_request', Resource: 'r'.repeat(130), Plugin: 'mattermost',
+    Set: { messages: 'C0123/1700000000.000100,'.repeat(900), request_reason: 'x'.repeat(127) },
+    Expect: { resources: 'z'.repeat(128), x: 'w'.repeat(16_384) },
+  }],
   ['2-, 3- and 4-byte characters', {
     Kind: 'access_request', Resource: 'r', Plugin: 'msteams',
     Set: { request_reason: 'café — 접근 요청 🚀 ok', user: 'ü' }, Expect: { request_reason: '🚀' },

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { teleportServices } from '@tap/core';
 import { userFromCertificate } from './pki.js';
-import { BadParameter, type ClusterStore, CompareFailed, NotFound, type StoreEvent } from './store.js';
+import { BadParameter, type ClusterStore, CompareFailed, NotFound, type RequestRecord, type StoreEvent } from './store.js';
 import { requestToWire, ruleToWire } from './wire.js';
 
 /** What a sandbox user may do. `admin` may do everything. */
@@ -118,11 +118,9 @@ export class AuthServer {
         const keyOf = SORT_KEYS[req.Sort as string];
         if (!keyOf) throw err(grpc.status.INVALID_ARGUMENT, `unsupported access request sort index '${req.Sort}'`);
         if (req.Limit > 16_000) throw err(grpc.status.INVALID_ARGUMENT, `page size of ${req.Limit} is too large`);
-        const all = [...this.o.store.requests.values()]
-          .filter((r) => !req.Filter?.ID || r.id === req.Filter.ID)
-          .map((r) => ({ key: keyOf(r), r }))
-          .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-        if (req.Descending) all.reverse();
+        let all = this.#requestIndex(req.Sort, keyOf);
+        if (req.Filter?.ID) all = all.filter(({ r }) => r.id === req.Filter.ID);
+        if (req.Descending) all = all.toReversed();
         const from = req.StartKey ? all.findIndex(({ key }) => (req.Descending ? key <= req.StartKey : key >= req.StartKey)) : 0;
         const limit = req.Limit > 0 ? req.Limit : 1000;
         const page = from < 0 ? [] : all.slice(from, from + limit);
@@ -304,6 +302,25 @@ export class AuthServer {
     if (!user) throw err(grpc.status.PERMISSION_DENIED, 'access denied: no client certificate');
     this.callers.push(user);
     return user;
+  }
+
+  /** Sorted (key, request) pairs per sort order, kept until an access request changes. */
+  #indexes = new Map<string, Array<{ key: string; r: RequestRecord }>>();
+  #indexesWatched = false;
+
+  #requestIndex(sort: string, keyOf: (r: StoredRequest) => string): Array<{ key: string; r: RequestRecord }> {
+    if (!this.#indexesWatched) {
+      this.#indexesWatched = true;
+      this.o.store.on('event', (e) => {
+        if (e.kind === 'access_request') this.#indexes.clear();
+      });
+    }
+    let index = this.#indexes.get(sort);
+    if (!index) {
+      index = [...this.o.store.requests.values()].map((r) => ({ key: keyOf(r), r })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      this.#indexes.set(sort, index);
+    }
+    return index;
   }
 
   #need(ok: boolean, verb: string, resource: string): void {

@@ -104,7 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let server: grpc.Server;
   let port = options.port ?? 0;
   const listen = async () => {
-    server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1 });
+    server = new grpc.Server({ 'grpc.keepalive_permit_without_calls': 1, 'grpc.enable_channelz': 0 });
     auth.register(server);
     const creds = grpc.ServerCredentials.createSsl(
       Buffer.from(pki.userCa.pem),

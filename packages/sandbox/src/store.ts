@@ -148,16 +148,24 @@ export class ClusterStore extends EventEmitter<{ event: [StoreEvent] }> {
     if (!this.requests.has(id) && !this.pluginData.has(id)) throw new NotFound(`access_request "${id}" is not found`);
     const entries = this.pluginData.get(id) ?? new Map<string, Record<string, string>>();
     const current = entries.get(plugin);
-    for (const [key, want] of Object.entries(expect)) {
-      const have = current?.[key] ?? '';
-      if (have !== want) throw new CompareFailed(`expectations not met for field "${key}"`);
+    for (const key in expect) {
+      if ((current?.[key] ?? '') !== expect[key]) throw new CompareFailed(`expectations not met for field "${key}"`);
     }
-    const next = { ...(current ?? {}) };
-    for (const [key, value] of Object.entries(set)) {
-      if (value === '') delete next[key];
-      else next[key] = value;
+    const next: Record<string, string> = {};
+    let size = 0;
+    for (const key in current) {
+      if (!(key in set)) {
+        next[key] = current[key]!;
+        size++;
+      }
     }
-    if (Object.keys(next).length) entries.set(plugin, next);
+    for (const key in set) {
+      if (set[key] !== '') {
+        next[key] = set[key]!;
+        size++;
+      }
+    }
+    if (size) entries.set(plugin, next);
     else entries.delete(plugin);
     this.pluginData.set(id, entries);
   }
