@@ -7,6 +7,7 @@ export * from './plugin-types.js';
 export * from './teleport/client.js';
 export * from './teleport/types.js';
 export * from './teleport/proto.js';
+export { decodePluginDataUpdate } from './teleport/plugin-data-wire.js';
 export * from './plugin.js';
 export * from './teleport/connect.js';
 export * from './metrics.js';

@@ -1,6 +1,6 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
-import { encodePluginDataUpdate, type PluginDataUpdate } from '../src/teleport/plugin-data-wire.js';
+import { decodePluginDataUpdate, encodePluginDataUpdate, type PluginDataUpdate } from '../src/teleport/plugin-data-wire.js';
 import { PROTO_DIR } from '../src/teleport/proto.js';
 
 const root = new protobuf.Root();
@@ -40,8 +40,18 @@ describe('PluginDataUpdateParams encoder', () => {
       const ours = encodePluginDataUpdate(params);
       expect(ours.equals(viaProtobufjs(params))).toBe(true);
       expect(decoded(ours)).toEqual({ ...params });
+      expect(decodePluginDataUpdate(viaProtobufjs(params))).toEqual(params);
     });
   }
+
+  it('decodes what proto-loader decodes: zero values, unknown fields skipped, truncation refused', () => {
+    expect(decodePluginDataUpdate(Buffer.alloc(0))).toEqual({ Kind: '', Resource: '', Plugin: '', Set: {}, Expect: {} });
+    const bytes = viaProtobufjs({ Kind: 'access_request', Resource: 'r', Plugin: 'slack', Set: { a: 'b' }, Expect: { c: '' } });
+    // Field 9 as a varint and field 10 length-delimited, as a newer client might add.
+    const withUnknown = Buffer.concat([Buffer.from([0x48, 0x96, 0x01, 0x52, 0x02, 0x68, 0x69]), bytes]);
+    expect(decodePluginDataUpdate(withUnknown)).toEqual(decoded(withUnknown));
+    expect(() => decodePluginDataUpdate(bytes.subarray(0, bytes.length - 1))).toThrow(RangeError);
+  });
 
   it('writes a lone surrogate as U+FFFD, as Buffer does (never a length that does not match)', () => {
     const params: PluginDataUpdate = { Kind: 'k', Resource: 'r', Plugin: 'p', Set: { request_reason: 'a\ud800b' }, Expect: {} };

@@ -4,7 +4,7 @@
  * RBAC maps users to what the plugins need (see `Permissions`).
  */
 import * as grpc from '@grpc/grpc-js';
-import { teleportServices } from '@tap/core';
+import { decodePluginDataUpdate, teleportServices } from '@tap/core';
 import { userFromCertificate } from './pki.js';
 import { BadParameter, type ClusterStore, CompareFailed, NotFound, type RequestRecord, type StoreEvent } from './store.js';
 import { requestToWire, ruleToWire } from './wire.js';
@@ -83,7 +83,10 @@ export class AuthServer {
           (e) => callback?.(this.#toStatus(e)),
         );
       };
-    server.addService((AuthService as any).service, {
+    // UpdatePluginData, two per announcement, is read with core's decoder (see plugin-data-wire.ts).
+    const authService = (AuthService as any).service;
+    const authDefinition = { ...authService, UpdatePluginData: { ...authService.UpdatePluginData, requestDeserialize: decodePluginDataUpdate } };
+    server.addService(authDefinition, {
       Ping: wrap('Ping', () => ({
         ClusterName: this.o.store.clusterName,
         ServerVersion: this.o.serverVersion,

@@ -11,6 +11,7 @@ import { toAccessRequest, toPing, toRule, toWatchEvent } from './convert.js';
 import type { TlsCredentials } from './credentials.js';
 import { splitHostPort } from './dial.js';
 import { type PluginDataUpdate, encodePluginDataUpdate } from './plugin-data-wire.js';
+import { type UnaryMethod, unaryCall } from './unary-call.js';
 import { teleportServices } from './proto.js';
 import type { HttpProxy } from './proxy-env.js';
 import type { AccessMonitoringRule, AccessRequest, AccessReview, PingInfo, ResourceDetails, ResourceId, RoleInfo, UserInfo, WatchEvent } from './types.js';
@@ -129,32 +130,10 @@ export class GrpcTeleportClient implements TeleportClient {
 
   /** `encode`: our own serializer for the request, instead of the proto's. */
   #unary<T>(service: keyof Services, method: string, request: unknown, signal?: AbortSignal, timeoutMs = 30_000, encode?: (request: any) => Buffer): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const deadline = new Date(Date.now() + timeoutMs);
-      const done = (err: unknown, res: T) => {
-        signal?.removeEventListener('abort', abort);
-        if (err) reject(toTeleportError(err));
-        else resolve(res);
-      };
-      // grpc-js records a stack trace (`new Error()`) at every call for errors we replace with
-      // our own: ~5% of the CPU of a backlog's catch-up, so none is taken.
-      const stackTraceLimit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 0;
-      let call: grpc.Call;
-      try {
-        const client = this.#services[service];
-        if (encode) {
-          const def = client.constructor.service[method];
-          call = client.makeUnaryRequest(def.path, encode, def.responseDeserialize, request, { deadline }, done);
-        } else {
-          call = client[method](request, { deadline }, done);
-        }
-      } finally {
-        Error.stackTraceLimit = stackTraceLimit;
-      }
-      const abort = () => call.cancel();
-      signal?.addEventListener('abort', abort, { once: true });
-    });
+    const client = this.#services[service];
+    const def = client.constructor.service[method] as grpc.MethodDefinition<unknown, T>;
+    const call: UnaryMethod<unknown, T> = { path: def.path, serialize: encode ?? def.requestSerialize, deserialize: def.responseDeserialize };
+    return unaryCall(client.getChannel(), call, request, new Date(Date.now() + timeoutMs), signal).catch((err: unknown) => Promise.reject(toTeleportError(err)));
   }
 
   async ping(signal?: AbortSignal): Promise<PingInfo> {

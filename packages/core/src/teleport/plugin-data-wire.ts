@@ -7,6 +7,9 @@
  *   1 Kind, 2 Resource, 3 Plugin: string, written even when empty (as protobufjs does);
  *   4 Set, 5 Expect: map<string, string>, one entry per key, key (1) and value (2) always
  *     written, even "" — an Expect of "" ("must be absent") has to reach the server.
+ *
+ * The sandbox Auth server reads them with the decoder below, for the same reason: on one machine
+ * its CPU is taken from the plugin it serves.
  */
 
 export interface PluginDataUpdate {
@@ -130,4 +133,69 @@ export function encodePluginDataUpdate(p: PluginDataUpdate): Buffer {
   pos = writeMap(buf, pos, 0x22, p.Set, setKeys, setSizes);
   writeMap(buf, pos, 0x2a, p.Expect, expectKeys, expectSizes);
   return buf;
+}
+
+/** Reads a varint at `pos`; returns [value, next position]. */
+function readVarint(buf: Buffer, pos: number): [number, number] {
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (pos >= buf.length) throw new RangeError('truncated varint');
+    const b = buf[pos++]!;
+    value += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) return [value, pos];
+  }
+  throw new RangeError('varint too long');
+}
+
+/** Skips a field of `wireType` at `pos` (a field this subset does not know). */
+function skipField(buf: Buffer, pos: number, wireType: number): number {
+  if (wireType === 0) return readVarint(buf, pos)[1];
+  if (wireType === 1) return pos + 8;
+  if (wireType === 5) return pos + 4;
+  if (wireType === 2) {
+    const [len, at] = readVarint(buf, pos);
+    return at + len;
+  }
+  throw new RangeError(`unsupported wire type ${wireType}`);
+}
+
+function readMapEntry(buf: Buffer, pos: number, end: number, into: Record<string, string>): void {
+  let key = '';
+  let value = '';
+  while (pos < end) {
+    const [tag, at] = readVarint(buf, pos);
+    pos = at;
+    if (tag === 0x0a || tag === 0x12) {
+      const [len, start] = readVarint(buf, pos);
+      pos = start + len;
+      if (pos > end) throw new RangeError('truncated map entry');
+      if (tag === 0x0a) key = buf.toString('utf8', start, pos);
+      else value = buf.toString('utf8', start, pos);
+    } else {
+      pos = skipField(buf, pos, tag & 7);
+    }
+  }
+  into[key] = value;
+}
+
+/** The server side (the sandbox): what proto-loader would decode, zero values filled in. */
+export function decodePluginDataUpdate(buf: Buffer): PluginDataUpdate {
+  const out: PluginDataUpdate = { Kind: '', Resource: '', Plugin: '', Set: {}, Expect: {} };
+  let pos = 0;
+  while (pos < buf.length) {
+    const [tag, at] = readVarint(buf, pos);
+    pos = at;
+    const field = Math.floor(tag / 8);
+    if ((tag & 7) !== 2 || field < 1 || field > 5) {
+      pos = skipField(buf, pos, tag & 7);
+      continue;
+    }
+    const [len, start] = readVarint(buf, pos);
+    pos = start + len;
+    if (pos > buf.length) throw new RangeError('truncated field');
+    if (field === 4 || field === 5) readMapEntry(buf, start, pos, field === 4 ? out.Set : out.Expect);
+    else out[field === 1 ? 'Kind' : field === 2 ? 'Resource' : 'Plugin'] = buf.toString('utf8', start, pos);
+  }
+  if (pos !== buf.length) throw new RangeError('truncated message');
+  return out;
 }
