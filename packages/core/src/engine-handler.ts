@@ -404,8 +404,10 @@ function sameClaim(a: Claim | undefined, b: Claim | undefined): boolean {
   return !!a && !!b && a.by === b.by && a.at.getTime() === b.at.getTime();
 }
 
-/** Appends a sent message and crosses its recipient off; the last one ends the claim. */
-/** Records one recipient's send; idempotent, since a write whose answer was lost is retried. */
+/**
+ * Appends a sent message and crosses its recipient off; the last one ends the claim. Idempotent,
+ * since a write whose answer was lost is retried.
+ */
 function recordSend(current: RequestRecord, name: string, message: SentMessage | undefined): RequestRecord {
   if (message && !current.messages.some((m) => m.channelId === message.channelId && m.messageId === message.messageId)) current.messages.push(message);
   const unsent = [...(current.unsent ?? [])];
