@@ -26,7 +26,7 @@ const shallowCopy = (o: object): Record<string, unknown> =>
  * benchmark machine, a sixth of the plugin's CPU while catching up on a backlog.
  */
 export function redactSecrets<T>(value: T, depth = 0): T {
-  if (depth >= REDACT_DEPTH || value === null || typeof value !== 'object') return value;
+  if (depth >= REDACT_DEPTH || value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];

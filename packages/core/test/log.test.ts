@@ -72,7 +72,7 @@ describe('secrets', () => {
       log.child({ msteams: { appSecret: 'teams-s3cret' }, smtp: { password: 'hunter2' } }).warn('in bindings');
       log.error({ err: Object.assign(new Error('request failed'), { config: { headers: { authorization: 'Bearer abc.def' } } }) }, 'on an error');
       log.child({ request_id: 'r1' }).child({ smtp: { password: 'hunter2' } }).info('in a grandchild');
-      log.info({ recipients: [{ token: 'xoxb-very-secret', name: '#ops' }] }, 'in an array');
+      log.info({ recipients: [{ token: 'xoxb-very-secret', name: '#ops' }], body: Buffer.alloc(4) }, 'in an array');
       const text = out.text();
       expect(out.lines()).toHaveLength(6);
       for (const secret of ['xoxb-very-secret', 'hunter2', 'teams-s3cret', 'abc.def']) expect(text).not.toContain(secret);
