@@ -42,11 +42,12 @@ export function emptyRequestData(): AccessRequestData {
 const escapes: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 
 const goEscaped = /[<>&\u2028\u2029]/;
+const goEscapedAll = new RegExp(goEscaped.source, 'g');
 
 /** A string as Go's `json.Marshal` writes it (HTML-safe escapes included). */
 export function goJsonString(s: string): string {
   const json = JSON.stringify(s);
-  return goEscaped.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => escapes[c]!) : json;
+  return goEscaped.test(json) ? json.replace(goEscapedAll, (c) => escapes[c]!) : json;
 }
 
 /** Go's `json.Marshal` of strings, string arrays and string-keyed maps (keys sorted by bytes). */

@@ -189,7 +189,7 @@ export class RequestStateStore {
    */
   async create(requestId: string, state: RequestRecord, signal?: AbortSignal): Promise<RecordEntry | undefined> {
     const set = encodeRecord(state, this.#layout);
-    const expect = this.#expect(EMPTY);
+    const expect = this.#expect({});
     for (const key in set) expect[key] = '';
     try {
       await this.#client.updatePluginData(requestId, this.#plugin, set, expect, signal);
@@ -262,8 +262,6 @@ export class RequestStateStore {
     return set;
   }
 }
-
-const EMPTY: Record<string, string> = Object.freeze({});
 
 function withoutEmpty(map: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};

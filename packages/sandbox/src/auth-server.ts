@@ -45,9 +45,8 @@ export class Faults {
 type Handler = (call: any, callback?: any) => void;
 const err = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
-type StoredRequest = { id: string; created: Date; state: string; user: string };
 /** ListAccessRequests' sort orders and the index key of each (Teleport's `AccessRequestSort`). */
-const SORT_KEYS: Record<string, (r: StoredRequest) => string> = {
+const SORT_KEYS: Record<string, (r: RequestRecord) => string> = {
   DEFAULT: (r) => r.id,
   CREATED: (r) => `${r.created.toISOString()}/${r.id}`,
   STATE: (r) => `${r.state}/${r.id}`,
@@ -60,7 +59,11 @@ export class AuthServer {
   /** Certificate CNs that connected, in order (lets tests see which identity was used). */
   readonly callers: string[] = [];
 
-  constructor(private readonly o: AuthServerOptions) {}
+  constructor(private readonly o: AuthServerOptions) {
+    o.store.on('event', (e) => {
+      if (e.kind === 'access_request') this.#indexes.clear();
+    });
+  }
 
   /** Registers the services on a grpc server. */
   register(server: grpc.Server): void {
@@ -308,16 +311,9 @@ export class AuthServer {
   }
 
   /** Sorted (key, request) pairs per sort order, kept until an access request changes. */
-  #indexes = new Map<string, Array<{ key: string; r: RequestRecord }>>();
-  #indexesWatched = false;
+  readonly #indexes = new Map<string, Array<{ key: string; r: RequestRecord }>>();
 
-  #requestIndex(sort: string, keyOf: (r: StoredRequest) => string): Array<{ key: string; r: RequestRecord }> {
-    if (!this.#indexesWatched) {
-      this.#indexesWatched = true;
-      this.o.store.on('event', (e) => {
-        if (e.kind === 'access_request') this.#indexes.clear();
-      });
-    }
+  #requestIndex(sort: string, keyOf: (r: RequestRecord) => string): Array<{ key: string; r: RequestRecord }> {
     let index = this.#indexes.get(sort);
     if (!index) {
       index = [...this.o.store.requests.values()].map((r) => ({ key: keyOf(r), r })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
